@@ -1,0 +1,8 @@
+import { inject } from 'vitest';
+
+/** A connection setting the global setup provided; fails the test loudly when it is missing. */
+export function infraEnv(name: string): string {
+  const value = inject('infraEnv')[name];
+  if (!value) throw new Error(`the infra global setup provided no ${name}`);
+  return value;
+}

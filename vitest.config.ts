@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm test` runs every project: unit tests of pure logic (no servers), then the suites that
+// need real servers, whose global setup brings up only what they use.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'e2e:unit', root: './e2e', include: ['src/**/*.test.ts'] } },
+      './e2e/vitest.config.ts',
+    ],
+    reporters: ['default', './scripts/summary-reporter.ts'],
+  },
+});
