@@ -37,7 +37,10 @@ const suites: Record<string, Suite> = {
 async function main(names: readonly string[]): Promise<void> {
   const chosen = names.length === 0 ? Object.keys(suites) : names;
   const unknown = chosen.filter((n) => !(n in suites));
-  if (unknown.length > 0) throw new Error(`unknown bench suite ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown bench suite ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`,
+    );
   const config = loadInfraConfig();
   const infra = new Infra(config, stderrProgress());
   const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
@@ -49,7 +52,11 @@ async function main(names: readonly string[]): Promise<void> {
       const figures = await suite.run(env);
       const record = { suite: name, at: new Date().toISOString(), cores: os.availableParallelism(), figures };
       fs.writeFileSync(`${resultsDir}${name}.json`, `${JSON.stringify(record, null, 2)}\n`);
-      process.stdout.write(`${name}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      process.stdout.write(
+        `${name}: ${Object.entries(figures)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}\n`,
+      );
     } finally {
       if (!config.keepRunning) await infra.down(started);
     }

@@ -24,7 +24,12 @@ export async function rawApplyRate(kc: KubeConfig, count = 300, concurrency = 8)
     const started = performance.now();
     await pool(count, concurrency, async (i) => {
       await objects.patch(
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace }, data: { index: String(i) } },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `cm-${i}`, namespace },
+          data: { index: String(i) },
+        },
         undefined,
         undefined,
         'girok-bench',
@@ -51,7 +56,10 @@ export async function rawProduceRate(brokers: string[], count = 20_000, batch = 
     const value = 'x'.repeat(256);
     const started = performance.now();
     for (let sent = 0; sent < count; sent += batch) {
-      const messages = Array.from({ length: Math.min(batch, count - sent) }, (_, i) => ({ key: String((sent + i) % 64), value }));
+      const messages = Array.from({ length: Math.min(batch, count - sent) }, (_, i) => ({
+        key: String((sent + i) % 64),
+        value,
+      }));
       await producer.send({ topic, acks: -1, messages });
     }
     return count / ((performance.now() - started) / 1000);

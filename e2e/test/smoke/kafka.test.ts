@@ -60,7 +60,8 @@ describe('Kafka (KRaft) through kafkajs', () => {
     const committed = new Map<number, number>();
     const allCommitted = new Promise<void>((resolve) => {
       consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
-        for (const t of payload.topics) for (const p of t.partitions) committed.set(p.partition, Number(p.offset));
+        for (const t of payload.topics)
+          for (const p of t.partitions) committed.set(p.partition, Number(p.offset));
         if ([...committed.values()].reduce((a, b) => a + b, 0) === sent.length) resolve();
       });
     });
@@ -81,6 +82,8 @@ describe('Kafka (KRaft) through kafkajs', () => {
     }
     // A partition no key hashed to has no commit (offset -1).
     const stored = await admin.fetchOffsets({ groupId, topics: [topic] });
-    expect(stored[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)).toBe(sent.length);
+    expect(stored[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)).toBe(
+      sent.length,
+    );
   });
 });
