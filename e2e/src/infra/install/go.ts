@@ -27,6 +27,7 @@ async function requireGo(what: string): Promise<void> {
 export interface GoInstall {
   /** Package path with version, e.g. sigs.k8s.io/kwok/cmd/kwok@v0.8.0 */
   readonly pkg: string;
+  readonly coldEstimate: string;
   readonly binDir: string;
   readonly binaries: readonly string[];
 }
@@ -37,13 +38,15 @@ export async function goInstall(progress: Progress, spec: GoInstall): Promise<vo
   await requireGo(spec.pkg);
   fs.mkdirSync(spec.binDir, { recursive: true });
   const logFile = path.join(spec.binDir, 'build.log');
-  await progress.step(`building ${spec.pkg} (go install; a few minutes when cold)`, () =>
+  await progress.step(`building ${spec.pkg} (go install; ${spec.coldEstimate} on 2 cores when cold)`, () =>
     exec('go', ['install', '-ldflags=-s -w', spec.pkg], { env: { ...goEnv(), GOBIN: spec.binDir }, logFile }),
   );
 }
 
 export interface GoWrapperBuild {
   readonly what: string;
+  /** How long a cold build takes on 2 cores, shown with the progress (e.g. "about 8 min"). */
+  readonly coldEstimate: string;
   /** Folder of the throw-away wrapper module. */
   readonly workDir: string;
   readonly goMod: string;
@@ -68,7 +71,7 @@ export async function goBuildWrapper(progress: Progress, spec: GoWrapperBuild): 
   await progress.step(`downloading Go modules for ${spec.what}`, () =>
     exec('go', ['mod', 'download'], options),
   );
-  await progress.step(`building ${spec.what} (go build; 10-30 min on 2 cores when cold)`, () =>
+  await progress.step(`building ${spec.what} (go build; ${spec.coldEstimate} on 2 cores when cold)`, () =>
     exec('go', ['build', '-ldflags', spec.ldflags, '-o', output(spec), ...spec.packages], options),
   );
 }

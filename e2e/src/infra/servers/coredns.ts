@@ -32,6 +32,7 @@ export const coredns: ServerDef = {
   install: (ctx) =>
     goInstall(ctx.progress, {
       pkg: `github.com/coredns/coredns@v${versions.coredns}`,
+      coldEstimate: 'about 3 min',
       binDir: toolDir(ctx, 'coredns', versions.coredns),
       binaries: ['coredns'],
     }),
