@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'e2e:unit', root: './e2e', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'operator:unit', root: './operator', include: ['src/**/*.test.ts'] } },
       './e2e/vitest.config.ts',
     ],
     reporters: ['default', './scripts/summary-reporter.ts'],

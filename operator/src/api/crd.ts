@@ -1,0 +1,279 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { GROUP, KIND, PLURAL, VERSION } from './platform.ts';
+
+/** OpenAPI v3 schema as the API server reads it (the client library's model renames the x- keys). */
+interface V1JSONSchemaProps {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'boolean';
+  description?: string;
+  required?: string[];
+  properties?: Record<string, V1JSONSchemaProps>;
+  additionalProperties?: V1JSONSchemaProps;
+  items?: V1JSONSchemaProps;
+  anyOf?: V1JSONSchemaProps[];
+  enum?: string[];
+  pattern?: string;
+  format?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-validations'?: { rule: string; message: string }[];
+  'x-kubernetes-list-type'?: 'map' | 'set' | 'atomic';
+  'x-kubernetes-list-map-keys'?: string[];
+}
+
+// The one source of the GirokPlatform CRD. `npm run generate -w operator` writes it to crds/;
+// a test fails when the committed file drifts from this.
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+const hostname: V1JSONSchemaProps = { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN };
+const quantityMap: V1JSONSchemaProps = {
+  type: 'object',
+  additionalProperties: {
+    'x-kubernetes-int-or-string': true,
+    anyOf: [{ type: 'integer' }, { type: 'string' }],
+  },
+};
+const secretKeyRef: V1JSONSchemaProps = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN },
+    key: { type: 'string', minLength: 1, maxLength: 253 },
+  },
+};
+
+const component = (description: string, withDatabase: boolean): V1JSONSchemaProps => ({
+  type: 'object',
+  description,
+  properties: {
+    replicas: { type: 'integer', minimum: 0, maximum: 100, description: 'Pods to run (default 2).' },
+    resources: { type: 'object', properties: { requests: quantityMap, limits: quantityMap } },
+    ...(withDatabase
+      ? {
+          database: {
+            ...secretKeyRef,
+            description: 'Secret with the database URL (default <name>-<component>-database, key url).',
+          },
+        }
+      : {}),
+  },
+});
+
+const spec: V1JSONSchemaProps = {
+  type: 'object',
+  required: ['environment', 'domain', 'version', 'imageRegistry'],
+  properties: {
+    environment: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 20,
+      pattern: DNS_LABEL,
+      description:
+        'Environment name (dev, stage, prod): names the gRPC host grpc-<environment>.<domain> and the DNS zone svc-<environment>.<domain>. Immutable.',
+      'x-kubernetes-validations': [
+        { rule: 'self == oldSelf', message: 'environment is immutable; create a new GirokPlatform instead' },
+      ],
+    },
+    domain: { ...hostname, minLength: 1, description: 'Base domain, e.g. girok.dev.' },
+    version: {
+      type: 'string',
+      pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+      description: 'Image tag of every component (semver).',
+    },
+    imageRegistry: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: 'Registry and path prefix, e.g. ghcr.io/girok.',
+    },
+    services: {
+      type: 'object',
+      properties: {
+        identity: component('identity-service', true),
+        auth: component('auth-service', true),
+        legal: component('legal-service', true),
+        authBff: component('auth-bff', false),
+        audit: component('audit-service (database = the ClickHouse URL)', true),
+      },
+    },
+    gateway: {
+      type: 'object',
+      properties: {
+        enabled: { type: 'boolean', description: 'Create the Gateway and its routes (default false).' },
+        className: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 253,
+          description: 'GatewayClass (default cilium).',
+        },
+        tlsSecretName: {
+          type: 'string',
+          maxLength: 253,
+          pattern: DNS_SUBDOMAIN,
+          description: 'TLS certificate Secret for the HTTPS listeners.',
+        },
+        hosts: {
+          type: 'object',
+          properties: { api: hostname, bff: hostname, grpc: hostname },
+          description:
+            'Host overrides; defaults api-<env>.<domain>, bff-<env>.<domain>, grpc-<env>.<domain>.',
+        },
+      },
+      'x-kubernetes-validations': [
+        {
+          rule: '!(has(self.enabled) && self.enabled) || has(self.tlsSecretName)',
+          message: 'gateway.tlsSecretName is required when the gateway is enabled',
+        },
+      ],
+    },
+    dns: {
+      type: 'object',
+      properties: {
+        enabled: { type: 'boolean', description: 'Write the CoreDNS rewrite snippet (default true).' },
+        corednsNamespace: {
+          type: 'string',
+          maxLength: 63,
+          pattern: DNS_LABEL,
+          description: 'Default kube-system.',
+        },
+        corednsConfigMap: {
+          type: 'string',
+          maxLength: 253,
+          pattern: DNS_SUBDOMAIN,
+          description: 'Default coredns-custom.',
+        },
+      },
+    },
+    events: {
+      type: 'object',
+      required: ['brokers'],
+      properties: {
+        brokers: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' } },
+        authSecretName: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN },
+        topics: {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+          items: {
+            type: 'object',
+            required: ['name'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: 249, pattern: '^[a-zA-Z0-9._-]+$' },
+              partitions: { type: 'integer', minimum: 1, maximum: 1000 },
+              retentionMs: { type: 'integer', minimum: -1 },
+              cleanupPolicy: { type: 'string', enum: ['delete', 'compact', 'compact,delete'] },
+            },
+          },
+        },
+        deleteTopicsOnDelete: { type: 'boolean' },
+      },
+    },
+    networkPolicy: {
+      type: 'object',
+      properties: {
+        enabled: { type: 'boolean' },
+        flavor: { type: 'string', enum: ['kubernetes', 'cilium'] },
+      },
+    },
+  },
+};
+
+const condition: V1JSONSchemaProps = {
+  type: 'object',
+  required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
+  properties: {
+    type: { type: 'string' },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+    observedGeneration: { type: 'integer' },
+    lastTransitionTime: { type: 'string', format: 'date-time' },
+    reason: { type: 'string' },
+    message: { type: 'string' },
+  },
+};
+
+const status: V1JSONSchemaProps = {
+  type: 'object',
+  properties: {
+    observedGeneration: { type: 'integer' },
+    conditions: {
+      type: 'array',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+      items: condition,
+    },
+    services: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        properties: {
+          image: { type: 'string' },
+          replicas: { type: 'integer' },
+          readyReplicas: { type: 'integer' },
+        },
+      },
+    },
+    endpoints: {
+      type: 'object',
+      properties: {
+        grpc: { type: 'string' },
+        api: { type: 'string' },
+        bff: { type: 'string' },
+        dns: { type: 'string' },
+      },
+    },
+    topics: {
+      type: 'array',
+      items: { type: 'object', properties: { name: { type: 'string' }, partitions: { type: 'integer' } } },
+    },
+  },
+};
+
+export const girokPlatformCrd: KubernetesObject & { spec: Record<string, unknown> } = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${PLURAL}.${GROUP}` },
+  spec: {
+    group: GROUP,
+    scope: 'Namespaced',
+    names: {
+      plural: PLURAL,
+      singular: 'girokplatform',
+      kind: KIND,
+      listKind: `${KIND}List`,
+      shortNames: ['gp'],
+    },
+    versions: [
+      {
+        name: VERSION,
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: [
+          { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+          { name: 'Environment', type: 'string', jsonPath: '.spec.environment' },
+          { name: 'Version', type: 'string', jsonPath: '.spec.version' },
+          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+        ],
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            description: 'A Girok identity platform: its services, routes, DNS names and topics.',
+            required: ['spec'],
+            properties: {
+              apiVersion: { type: 'string' },
+              kind: { type: 'string' },
+              metadata: { type: 'object' },
+              spec,
+              status,
+            },
+          },
+        },
+      },
+    ],
+  },
+};

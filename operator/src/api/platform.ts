@@ -1,0 +1,82 @@
+import type { KubernetesObject, V1Condition } from '@kubernetes/client-node';
+
+export const GROUP = 'platform.girok.dev';
+export const VERSION = 'v1alpha1';
+export const KIND = 'GirokPlatform';
+export const PLURAL = 'girokplatforms';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** The components of the platform, as the spec names them. */
+export const componentKeys = ['identity', 'auth', 'legal', 'authBff', 'audit'] as const;
+export type ComponentKey = (typeof componentKeys)[number];
+
+export interface SecretKeyRef {
+  name: string;
+  key?: string;
+}
+
+export interface ComponentSpec {
+  replicas?: number;
+  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+  /** Secret holding the component's database URL; default `<platform>-<component>-database`, key `url`. */
+  database?: SecretKeyRef;
+}
+
+export interface TopicOverride {
+  name: string;
+  partitions?: number;
+  retentionMs?: number;
+  cleanupPolicy?: 'delete' | 'compact' | 'compact,delete';
+}
+
+export interface GirokPlatformSpec {
+  environment: string;
+  domain: string;
+  version: string;
+  imageRegistry: string;
+  services?: Partial<Record<ComponentKey, ComponentSpec>>;
+  gateway?: {
+    enabled?: boolean;
+    className?: string;
+    tlsSecretName?: string;
+    hosts?: { api?: string; bff?: string; grpc?: string };
+  };
+  dns?: {
+    enabled?: boolean;
+    /** Where the cluster's CoreDNS imports extra config from. */
+    corednsNamespace?: string;
+    corednsConfigMap?: string;
+  };
+  events?: {
+    brokers: string[];
+    /** Secret with SASL `username` and `password` keys, when the brokers need them. */
+    authSecretName?: string;
+    topics?: TopicOverride[];
+    /** Delete the platform's topics when the GirokPlatform is deleted. */
+    deleteTopicsOnDelete?: boolean;
+  };
+  networkPolicy?: { enabled?: boolean; flavor?: 'kubernetes' | 'cilium' };
+}
+
+export interface ComponentStatus {
+  image: string;
+  replicas: number;
+  readyReplicas: number;
+}
+
+export interface GirokPlatformStatus {
+  observedGeneration?: number;
+  conditions?: V1Condition[];
+  services?: Partial<Record<ComponentKey, ComponentStatus>>;
+  endpoints?: { grpc?: string; api?: string; bff?: string; dns?: string };
+  topics?: { name: string; partitions: number }[];
+}
+
+export interface GirokPlatform extends KubernetesObject {
+  spec: GirokPlatformSpec;
+  status?: GirokPlatformStatus;
+}
+
+/** Annotation that stops every write the operator would make for this object. */
+export const PAUSED_ANNOTATION = 'platform.girok.dev/paused';
+export const FINALIZER = 'platform.girok.dev/cleanup';

@@ -1,0 +1,104 @@
+import type { V1Deployment, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
+import { componentConfigMap, configHash } from './configmap.ts';
+import {
+  componentLabels,
+  componentSelector,
+  type PlatformView,
+  type ResolvedComponent,
+} from './platform-view.ts';
+
+const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
+const RUN_AS = 10001;
+
+/** The API server stores quantities as strings; writing them so keeps desired and live comparable. */
+const quantities = (r: NonNullable<ResolvedComponent['spec']['resources']>): V1ResourceRequirements => {
+  const strings = (m: Record<string, string | number> | undefined) =>
+    m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
+  const requests = strings(r.requests);
+  const limits = strings(r.limits);
+  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+};
+
+export function componentDeployment(view: PlatformView, c: ResolvedComponent): V1Deployment {
+  const labels = componentLabels(view, c);
+  const env: V1EnvVar[] = [];
+  if (c.databaseEnv && c.databaseSecret) {
+    env.push({
+      name: c.databaseEnv,
+      valueFrom: { secretKeyRef: { name: c.databaseSecret.name, key: c.databaseSecret.key } },
+    });
+  }
+  const auth = view.platform.spec.events?.authSecretName;
+  if (auth) {
+    env.push(
+      { name: 'KAFKA_SASL_USERNAME', valueFrom: { secretKeyRef: { name: auth, key: 'username' } } },
+      { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: auth, key: 'password' } } },
+    );
+  }
+  const resources = c.spec.resources ? quantities(c.spec.resources) : DEFAULT_RESOURCES;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: c.objectName, namespace: view.namespace, labels, ownerReferences: [view.owner] },
+    spec: {
+      replicas: c.replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: componentSelector(view, c) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: {
+          labels,
+          annotations: { 'platform.girok.dev/config-hash': configHash(componentConfigMap(view, c)) },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RUN_AS,
+            runAsGroup: RUN_AS,
+            fsGroup: RUN_AS,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: c.name,
+              image: c.image,
+              ports: [
+                { name: 'http', containerPort: c.restPort, protocol: 'TCP' },
+                ...(c.grpcPort === undefined
+                  ? []
+                  : [{ name: 'grpc', containerPort: c.grpcPort, protocol: 'TCP' }]),
+              ],
+              envFrom: [{ configMapRef: { name: `${c.objectName}-config` } }],
+              ...(env.length > 0 ? { env } : {}),
+              resources,
+              livenessProbe: {
+                httpGet: { path: '/health/live', port: 'http' },
+                periodSeconds: 10,
+                failureThreshold: 3,
+              },
+              readinessProbe: {
+                httpGet: { path: '/health/ready', port: 'http' },
+                periodSeconds: 5,
+                failureThreshold: 3,
+              },
+              startupProbe: {
+                httpGet: { path: '/health/live', port: 'http' },
+                periodSeconds: 2,
+                failureThreshold: 30,
+              },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { GirokPlatform } from '../api/platform.ts';
+import { componentConfigMap } from './configmap.ts';
+import { type CorednsSnippet, corednsSnippet } from './coredns.ts';
+import { componentDeployment } from './deployment.ts';
+import { apiRoute, bffRoute, grpcRoute, platformGateway } from './gateway.ts';
+import { componentPdb } from './pdb.ts';
+import { type PlatformView, viewOf } from './platform-view.ts';
+import { componentService } from './service.ts';
+import { desiredTopics, type TopicSpec } from './topics.ts';
+
+export interface DesiredState {
+  readonly view: PlatformView;
+  /** Owned children in the platform's namespace, in apply order (config before the Pods that read it). */
+  readonly children: readonly KubernetesObject[];
+  readonly dns: CorednsSnippet | undefined;
+  readonly topics: readonly TopicSpec[] | undefined;
+}
+
+/** Everything the platform should consist of: a pure function of the resource. */
+export function desiredState(platform: GirokPlatform, clusterDomain: string): DesiredState {
+  const view = viewOf(platform);
+  const perComponent = view.components.flatMap((c) => [
+    componentConfigMap(view, c),
+    componentService(view, c),
+    componentDeployment(view, c),
+    componentPdb(view, c),
+  ]);
+  const routes = [platformGateway(view), grpcRoute(view), apiRoute(view), bffRoute(view)];
+  const children = [...perComponent, ...routes].filter((o): o is NonNullable<typeof o> => o !== undefined);
+  return {
+    view,
+    children,
+    dns: corednsSnippet(view, clusterDomain),
+    topics: platform.spec.events ? desiredTopics(view) : undefined,
+  };
+}
