@@ -8,6 +8,7 @@ export default defineConfig({
       { test: { name: 'e2e:unit', root: './e2e', include: ['src/**/*.test.ts'] } },
       { test: { name: 'operator:unit', root: './operator', include: ['src/**/*.test.ts'] } },
       './e2e/vitest.config.ts',
+      './operator/vitest.config.ts',
     ],
     reporters: ['default', './scripts/summary-reporter.ts'],
   },

@@ -12,6 +12,8 @@ export const versions = {
   kwok: '0.8.0',
   coredns: '1.14.7',
   helm: '3.21.4',
+  /** Gateway API CRDs (standard channel, with GRPCRoute) that route tests install from the Go module. */
+  gatewayApi: '1.4.1',
 } as const;
 
 /** The staging modules of k8s.io/kubernetes that need a replace to their published v0.x twin. */

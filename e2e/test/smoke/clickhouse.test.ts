@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { infraEnv } from '../infra-env.ts';
+import { infraEnv } from '../../src/infra/infra-env.ts';
 
 describe('ClickHouse through @clickhouse/client', () => {
   const database = `smoke_${randomUUID().replaceAll('-', '').slice(0, 12)}`;

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { infraEnv } from '../../src/infra/infra-env.ts';
 import { freePort } from '../../src/infra/proc.ts';
 import { startCoreDns } from '../../src/infra/servers/coredns.ts';
 import { resolveA } from '../../src/infra/servers/probes.ts';
-import { infraEnv } from '../infra-env.ts';
 
 const zone = (origin: string) => `$ORIGIN ${origin}.
 @       3600 IN SOA ns.${origin}. admin.${origin}. 2026112501 7200 3600 1209600 3600

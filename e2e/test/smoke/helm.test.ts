@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { infraEnv } from '../../src/infra/infra-env.ts';
 import { CommandError, exec } from '../../src/infra/proc.ts';
-import { infraEnv } from '../infra-env.ts';
 
 const chart = fileURLToPath(new URL('../../fixtures/smoke-chart', import.meta.url));
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { infraEnv } from '../infra-env.ts';
+import { infraEnv } from '../../src/infra/infra-env.ts';
 
 describe('Kafka (KRaft) through kafkajs', () => {
   const suffix = randomUUID().slice(0, 8);

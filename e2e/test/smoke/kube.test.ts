@@ -10,7 +10,7 @@ import {
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { infraEnv } from '../infra-env.ts';
+import { infraEnv } from '../../src/infra/infra-env.ts';
 
 const until = async <T>(
   what: string,

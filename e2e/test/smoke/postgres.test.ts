@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Generated, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { infraEnv } from '../infra-env.ts';
+import { infraEnv } from '../../src/infra/infra-env.ts';
 
 interface Database {
   account: { id: string; email: string; created_at: Generated<Date> };

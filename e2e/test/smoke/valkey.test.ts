@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Valkey } from 'iovalkey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { infraEnv } from '../infra-env.ts';
+import { infraEnv } from '../../src/infra/infra-env.ts';
 
 describe('Valkey through iovalkey', () => {
   let client: Valkey;

@@ -1,7 +1,9 @@
 // Writes the GirokPlatform CRD from its TypeScript source (crd.ts) into crds/.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { crdFile, renderCrd } from './render-crd.ts';
+import { crdFiles, renderCrd } from './render-crd.ts';
 
-fs.writeFileSync(fileURLToPath(crdFile), renderCrd());
-process.stdout.write(`wrote ${fileURLToPath(crdFile)}\n`);
+for (const file of crdFiles) {
+  fs.writeFileSync(fileURLToPath(file), renderCrd());
+  process.stdout.write(`wrote ${fileURLToPath(file)}\n`);
+}

@@ -4,6 +4,7 @@ import { coredns } from './coredns.ts';
 import { helm } from './helm.ts';
 import { kafka } from './kafka.ts';
 import { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './kube.ts';
+import { lua } from './lua.ts';
 import { postgres } from './postgres.ts';
 import { valkey } from './valkey.ts';
 
@@ -19,6 +20,7 @@ export const servers: readonly ServerDef[] = [
   kwok,
   coredns,
   helm,
+  lua,
 ];
 
 /** Names that stand for several servers. */

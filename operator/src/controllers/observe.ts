@@ -1,0 +1,134 @@
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { ComponentKey, ComponentStatus } from '../api/platform.ts';
+import type { PlatformView } from '../specs/platform-view.ts';
+import type { ConditionState, ConditionType } from './conditions.ts';
+
+/** What one reconcile saw of the world, from which the status is computed (a pure function). */
+export interface Observation {
+  readonly deployments: ReadonlyMap<string, V1Deployment | undefined>;
+  /** Live routes by name; undefined when the gateway is disabled. */
+  readonly routes?: ReadonlyMap<string, KubernetesObject | undefined>;
+  /** Why the routes could not be written (e.g. Gateway API CRDs missing). */
+  readonly routesError?: string;
+  /** undefined: DNS disabled; otherwise whether the snippet is in place or why not. */
+  readonly dns?: { readonly ok: true } | { readonly ok: false; readonly message: string };
+  /** undefined: no events section; otherwise the topics found after converging, or the failure. */
+  readonly topics?:
+    | { readonly ok: true; readonly topics: { name: string; partitions: number }[] }
+    | { readonly ok: false; readonly message: string };
+  readonly applyErrors: readonly string[];
+}
+
+const deploymentReady = (d: V1Deployment | undefined, replicas: number): boolean =>
+  d !== undefined &&
+  (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+  (d.status?.updatedReplicas ?? 0) >= replicas &&
+  (d.status?.availableReplicas ?? 0) >= replicas &&
+  (replicas === 0 ||
+    d.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') === true);
+
+interface RouteStatus {
+  status?: { parents?: { parentRef: { name: string }; conditions?: { type: string; status: string }[] }[] };
+}
+
+const routeAccepted = (route: KubernetesObject | undefined, gateway: string): boolean => {
+  const parents =
+    (route as RouteStatus | undefined)?.status?.parents?.filter((p) => p.parentRef.name === gateway) ?? [];
+  const isTrue = (p: (typeof parents)[number], type: string) =>
+    p.conditions?.some((c) => c.type === type && c.status === 'True');
+  return parents.length > 0 && parents.every((p) => isTrue(p, 'Accepted') && isTrue(p, 'ResolvedRefs'));
+};
+
+export interface ComputedStatus {
+  readonly conditions: Record<ConditionType, ConditionState>;
+  readonly services: Partial<Record<ComponentKey, ComponentStatus>>;
+  readonly ready: boolean;
+}
+
+export function computeStatus(view: PlatformView, seen: Observation): ComputedStatus {
+  const services: Partial<Record<ComponentKey, ComponentStatus>> = {};
+  const waiting: string[] = [];
+  for (const c of view.components) {
+    const d = seen.deployments.get(c.objectName);
+    services[c.key] = { image: c.image, replicas: c.replicas, readyReplicas: d?.status?.readyReplicas ?? 0 };
+    if (!deploymentReady(d, c.replicas))
+      waiting.push(`${c.name} ${d?.status?.availableReplicas ?? 0}/${c.replicas}`);
+  }
+  const servicesReady: ConditionState =
+    waiting.length === 0
+      ? { status: 'True', reason: 'AllAvailable', message: `${view.components.length} components available` }
+      : { status: 'False', reason: 'WaitingForReplicas', message: `available: ${waiting.join(', ')}` };
+
+  let routesReady: ConditionState;
+  if (!seen.routes)
+    routesReady = { status: 'True', reason: 'GatewayDisabled', message: 'spec.gateway.enabled is not true' };
+  else if (seen.routesError)
+    routesReady = { status: 'False', reason: 'RoutesNotApplied', message: seen.routesError };
+  else {
+    const pending = [...seen.routes].filter(([, r]) => !routeAccepted(r, view.name)).map(([name]) => name);
+    routesReady =
+      pending.length === 0
+        ? { status: 'True', reason: 'Accepted', message: 'every route is Accepted with resolved refs' }
+        : {
+            status: 'False',
+            reason: 'WaitingForGateway',
+            message: `not yet Accepted/ResolvedRefs: ${pending.join(', ')}`,
+          };
+  }
+
+  const dnsReady: ConditionState = !seen.dns
+    ? { status: 'True', reason: 'Disabled', message: 'spec.dns.enabled is false' }
+    : seen.dns.ok
+      ? {
+          status: 'True',
+          reason: 'SnippetWritten',
+          message: `names under ${view.zone} resolve to the Services`,
+        }
+      : { status: 'False', reason: 'SnippetFailed', message: seen.dns.message };
+
+  const topicsReady: ConditionState = !seen.topics
+    ? { status: 'True', reason: 'NoEvents', message: 'no spec.events section' }
+    : seen.topics.ok
+      ? { status: 'True', reason: 'Converged', message: `${seen.topics.topics.length} topics converged` }
+      : { status: 'False', reason: 'BrokerUnavailable', message: seen.topics.message };
+
+  const parts = [servicesReady, routesReady, dnsReady, topicsReady];
+  const errors = [
+    ...seen.applyErrors,
+    ...(seen.routesError ? [seen.routesError] : []),
+    ...(seen.dns && !seen.dns.ok ? [seen.dns.message] : []),
+    ...(seen.topics && !seen.topics.ok ? [seen.topics.message] : []),
+  ];
+  const ready = parts.every((p) => p.status === 'True') && errors.length === 0;
+  return {
+    services,
+    ready,
+    conditions: {
+      Ready: ready
+        ? {
+            status: 'True',
+            reason: 'Ready',
+            message: 'every component, route, DNS name and topic is in place',
+          }
+        : {
+            status: 'False',
+            reason: errors.length > 0 ? 'Degraded' : 'Progressing',
+            message: firstFalse(parts),
+          },
+      Progressing: ready
+        ? { status: 'False', reason: 'Converged', message: 'nothing left to do' }
+        : { status: 'True', reason: 'Converging', message: firstFalse(parts) },
+      Degraded:
+        errors.length > 0
+          ? { status: 'True', reason: 'Errors', message: errors.join('; ') }
+          : { status: 'False', reason: 'NoErrors', message: 'no errors' },
+      ServicesReady: servicesReady,
+      RoutesReady: routesReady,
+      DnsReady: dnsReady,
+      TopicsReady: topicsReady,
+    },
+  };
+}
+
+const firstFalse = (parts: readonly ConditionState[]) =>
+  parts.find((p) => p.status !== 'True')?.message ?? 'waiting for the last write to be observed';

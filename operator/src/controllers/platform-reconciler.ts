@@ -1,0 +1,297 @@
+import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { FINALIZER, type GirokPlatform, PAUSED_ANNOTATION } from '../api/platform.ts';
+import { type Cluster, describeRef, FIELD_MANAGER, KindNotServedError, refOf } from '../k8s/cluster.ts';
+import { needsApply, withAppliedHash } from '../k8s/compare.ts';
+import { type CorednsSnippet, corednsConfigMap } from '../specs/coredns.ts';
+import { type DesiredState, desiredState } from '../specs/desired.ts';
+import { GATEWAY_API } from '../specs/gateway.ts';
+import { INSTANCE_LABEL, MANAGED_BY } from '../specs/platform-view.ts';
+import type { BrokerAccess, TopicAdmin } from '../topics/topic-admin.ts';
+import { mergeConditions } from './conditions.ts';
+import { computeStatus, type Observation } from './observe.ts';
+
+/** What a reconcile asks of the loop: done, or look again after a while (waiting is not an error). */
+export interface Result {
+  readonly requeueAfterMs?: number;
+}
+
+export interface ReconcilerOptions {
+  readonly cluster: Cluster;
+  readonly topics: TopicAdmin;
+  readonly clusterDomain: string;
+  /** Log the changes it would apply instead of applying them. */
+  readonly dryRun: boolean;
+  readonly log: (message: string, fields?: Record<string, unknown>) => void;
+  readonly now?: () => Date;
+  /** How soon to look again while something is still converging. */
+  readonly waitRequeueMs?: number;
+}
+
+/** The kinds the operator creates in a platform's namespace; pruning looks for leftovers of each. */
+export const OWNED_KINDS: readonly [apiVersion: string, kind: string][] = [
+  ['v1', 'ConfigMap'],
+  ['v1', 'Service'],
+  ['apps/v1', 'Deployment'],
+  ['policy/v1', 'PodDisruptionBudget'],
+  [GATEWAY_API, 'Gateway'],
+  [GATEWAY_API, 'GRPCRoute'],
+  [GATEWAY_API, 'HTTPRoute'],
+];
+
+const isRoute = (o: KubernetesObject) => o.apiVersion === GATEWAY_API;
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Reconciles one GirokPlatform: desired state → apply what differs → prune → DNS → topics → status. */
+export class PlatformReconciler {
+  private readonly o: Required<ReconcilerOptions>;
+
+  constructor(options: ReconcilerOptions) {
+    this.o = { now: () => new Date(), waitRequeueMs: 5000, ...options };
+  }
+
+  async reconcile(namespace: string, name: string): Promise<Result> {
+    const { cluster } = this.o;
+    const platform = (await cluster.get({
+      apiVersion: 'platform.girok.dev/v1alpha1',
+      kind: 'GirokPlatform',
+      namespace,
+      name,
+    })) as GirokPlatform | undefined;
+    if (!platform) return {}; // deleted: owner references let the garbage collector remove the children
+    if (platform.metadata?.annotations?.[PAUSED_ANNOTATION] === 'true') {
+      this.o.log('paused: no writes', { namespace, name });
+      return {};
+    }
+    const desired = desiredState(platform, this.o.clusterDomain);
+    if (platform.metadata?.deletionTimestamp) return this.finalize(platform, desired);
+    if (!platform.metadata?.finalizers?.includes(FINALIZER)) await this.setFinalizer(platform, true);
+
+    const applyErrors: string[] = [];
+    let routesError: string | undefined;
+    for (const child of desired.children) {
+      try {
+        await this.applyIfChanged(platform, child);
+      } catch (e) {
+        const what = `applying ${describeRef(refOf(child))}: ${message(e)}`;
+        if (isRoute(child))
+          routesError ??= /Unrecognized API version and kind|not served|404/.test(message(e))
+            ? 'the Gateway API CRDs (gateway.networking.k8s.io/v1, with GRPCRoute) are not installed'
+            : what;
+        else applyErrors.push(what);
+      }
+    }
+    await this.prune(platform, desired, applyErrors);
+    const dns = desired.dns ? await this.writeDns(platform, desired.dns) : undefined;
+    const topics = desired.topics ? await this.convergeTopics(platform, desired) : undefined;
+
+    const deployments = new Map<string, V1Deployment | undefined>();
+    for (const c of desired.view.components) {
+      deployments.set(
+        c.objectName,
+        (await cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: c.objectName })) as
+          | V1Deployment
+          | undefined,
+      );
+    }
+    let routes: Map<string, KubernetesObject | undefined> | undefined;
+    if (desired.children.some(isRoute)) {
+      routes = new Map();
+      for (const r of desired.children.filter((c) => isRoute(c) && c.kind !== 'Gateway')) {
+        routes.set(r.metadata?.name ?? '', routesError ? undefined : await cluster.get(refOf(r)));
+      }
+    }
+    const seen: Observation = {
+      deployments,
+      ...(routes ? { routes } : {}),
+      ...(routesError ? { routesError } : {}),
+      ...(dns ? { dns } : {}),
+      ...(topics ? { topics } : {}),
+      applyErrors,
+    };
+    const ready = await this.writeStatus(platform, desired, seen);
+    return ready ? {} : { requeueAfterMs: this.o.waitRequeueMs };
+  }
+
+  /** One idiom per owned object: build, compare, apply only on difference, emit an Event. */
+  private async applyIfChanged(platform: GirokPlatform, child: KubernetesObject): Promise<void> {
+    const desired = withAppliedHash(child);
+    const live = await this.o.cluster.get(refOf(desired));
+    if (!needsApply(desired, live)) return;
+    const what = describeRef(refOf(desired));
+    if (this.o.dryRun) {
+      this.o.log(`dry-run: would ${live ? 'update' : 'create'} ${what}`, { object: desired });
+      return;
+    }
+    await this.o.cluster.apply(desired);
+    await this.o.cluster.event(
+      platform,
+      'Normal',
+      live ? 'Updated' : 'Created',
+      `${live ? 'updated' : 'created'} ${what}`,
+    );
+  }
+
+  /** Deletes what carries this platform's labels but is no longer desired. */
+  private async prune(platform: GirokPlatform, desired: DesiredState, errors: string[]): Promise<void> {
+    const keep = new Set(desired.children.map((c) => `${c.kind}/${c.metadata?.name}`));
+    const selector = `${INSTANCE_LABEL}=${desired.view.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
+    for (const [apiVersion, kind] of OWNED_KINDS) {
+      let live: KubernetesObject[];
+      try {
+        live = await this.o.cluster.list(apiVersion, kind, desired.view.namespace, selector);
+      } catch (e) {
+        if (e instanceof KindNotServedError) continue;
+        errors.push(`listing ${kind}: ${message(e)}`);
+        continue;
+      }
+      for (const object of live) {
+        if (keep.has(`${kind}/${object.metadata?.name}`)) continue;
+        const what = describeRef({ ...refOf(object), apiVersion, kind });
+        if (this.o.dryRun) {
+          this.o.log(`dry-run: would delete ${what}`);
+          continue;
+        }
+        await this.o.cluster.delete({ ...refOf(object), apiVersion, kind });
+        await this.o.cluster.event(platform, 'Normal', 'Pruned', `deleted ${what}, no longer desired`);
+      }
+    }
+  }
+
+  /** The shared CoreDNS ConfigMap, applied with a field manager of this platform's own so it owns only its key. */
+  private async writeDns(
+    platform: GirokPlatform,
+    snippet: CorednsSnippet,
+    content: string | undefined = snippet.content,
+  ) {
+    const manager = `${FIELD_MANAGER}/${platform.metadata?.namespace}/${platform.metadata?.name}`;
+    try {
+      const live = await this.o.cluster.get({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: snippet.namespace,
+        name: snippet.configMap,
+      });
+      const current = (live as { data?: Record<string, string> } | undefined)?.data?.[snippet.key];
+      if (current !== content && !(content === undefined && live === undefined)) {
+        if (this.o.dryRun)
+          this.o.log(`dry-run: would ${content ? 'write' : 'remove'} CoreDNS key ${snippet.key}`);
+        else {
+          await this.o.cluster.apply(corednsConfigMap(snippet, content), manager);
+          await this.o.cluster.event(
+            platform,
+            'Normal',
+            'DnsUpdated',
+            `${content ? 'wrote' : 'removed'} ${snippet.namespace}/${snippet.configMap} key ${snippet.key}`,
+          );
+        }
+      }
+      return { ok: true as const };
+    } catch (e) {
+      return {
+        ok: false as const,
+        message: `writing the CoreDNS snippet ${snippet.namespace}/${snippet.configMap}: ${message(e)}`,
+      };
+    }
+  }
+
+  private async brokerAccess(platform: GirokPlatform): Promise<BrokerAccess> {
+    const events = platform.spec.events;
+    const brokers = events?.brokers ?? [];
+    if (!events?.authSecretName) return { brokers };
+    const secret = (await this.o.cluster.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: platform.metadata?.namespace ?? '',
+      name: events.authSecretName,
+    })) as V1Secret | undefined;
+    const read = (key: string) => Buffer.from(secret?.data?.[key] ?? '', 'base64').toString();
+    if (!secret || !read('username') || !read('password')) {
+      throw new Error(`Secret ${events.authSecretName} needs the keys username and password`);
+    }
+    return { brokers, sasl: { username: read('username'), password: read('password') } };
+  }
+
+  private async convergeTopics(platform: GirokPlatform, desired: DesiredState) {
+    try {
+      if (this.o.dryRun) return { ok: true as const, topics: [] };
+      const topics = await this.o.topics.converge(await this.brokerAccess(platform), desired.topics ?? []);
+      return { ok: true as const, topics };
+    } catch (e) {
+      return {
+        ok: false as const,
+        message: `converging topics on ${platform.spec.events?.brokers.join(',')}: ${message(e)}`,
+      };
+    }
+  }
+
+  private async writeStatus(
+    platform: GirokPlatform,
+    desired: DesiredState,
+    seen: Observation,
+  ): Promise<boolean> {
+    const computed = computeStatus(desired.view, seen);
+    const generation = platform.metadata?.generation ?? 0;
+    const { hosts, zone } = desired.view;
+    const status = {
+      observedGeneration: generation,
+      conditions: mergeConditions(platform.status?.conditions, computed.conditions, generation, this.o.now()),
+      services: computed.services,
+      endpoints: {
+        ...(seen.routes
+          ? { grpc: `${hosts.grpc}:443`, api: `https://${hosts.api}`, bff: `https://${hosts.bff}` }
+          : {}),
+        ...(seen.dns ? { dns: zone } : {}),
+      },
+      ...(seen.topics?.ok ? { topics: seen.topics.topics } : {}),
+    };
+    const comparable = (s: unknown) =>
+      JSON.stringify(s, (_k, v) => (v instanceof Date ? v.toISOString() : v));
+    if (comparable(status) !== comparable(platform.status ?? {}) && !this.o.dryRun) {
+      await this.o.cluster.replaceStatus({ ...platform, status });
+      const was = platform.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+      if (computed.ready && was !== 'True')
+        await this.o.cluster.event(platform, 'Normal', 'Ready', 'the platform is ready');
+      if (computed.conditions.Degraded.status === 'True') {
+        await this.o.cluster.event(platform, 'Warning', 'Degraded', computed.conditions.Degraded.message);
+      }
+    }
+    return computed.ready;
+  }
+
+  private async setFinalizer(platform: GirokPlatform, present: boolean): Promise<void> {
+    if (this.o.dryRun) return;
+    await this.o.cluster.apply({
+      apiVersion: platform.apiVersion ?? '',
+      kind: platform.kind ?? '',
+      metadata: {
+        name: platform.metadata?.name ?? '',
+        namespace: platform.metadata?.namespace ?? '',
+        finalizers: present ? [FINALIZER] : [],
+      },
+    });
+  }
+
+  /** Cleans what owner references cannot reach; the finalizer goes in `finally` so a failing cleanup cannot wedge the object. */
+  private async finalize(platform: GirokPlatform, desired: DesiredState): Promise<Result> {
+    if (!platform.metadata?.finalizers?.includes(FINALIZER)) return {};
+    try {
+      if (desired.dns) {
+        const removed = await this.writeDns(platform, desired.dns, undefined);
+        if (!removed.ok) this.o.log(removed.message);
+      }
+      if (desired.topics && platform.spec.events?.deleteTopicsOnDelete) {
+        await this.o.topics.remove(
+          await this.brokerAccess(platform),
+          desired.topics.map((t) => t.name),
+        );
+      }
+    } catch (e) {
+      this.o.log(
+        `cleanup of ${platform.metadata?.namespace}/${platform.metadata?.name} failed: ${message(e)}`,
+      );
+    } finally {
+      await this.setFinalizer(platform, false);
+    }
+    return {};
+  }
+}

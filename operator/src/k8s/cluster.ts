@@ -1,0 +1,146 @@
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+} from '@kubernetes/client-node';
+import { type GirokPlatform, GROUP, PLURAL, VERSION } from '../api/platform.ts';
+
+export const FIELD_MANAGER = 'girok-operator';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export const refOf = (o: KubernetesObject): ObjectRef => ({
+  apiVersion: o.apiVersion ?? '',
+  kind: o.kind ?? '',
+  name: o.metadata?.name ?? '',
+  ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}),
+});
+
+export const describeRef = (r: ObjectRef) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+
+/** Everything the operator asks of the API server, behind one seam (injected, so counted and faked in unit tests). */
+export interface Cluster {
+  get(ref: ObjectRef): Promise<KubernetesObject | undefined>;
+  list(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    labelSelector: string,
+  ): Promise<KubernetesObject[]>;
+  /** Server-side apply with the given field manager, forcing ownership of the fields it sets. */
+  apply(object: KubernetesObject, fieldManager?: string): Promise<KubernetesObject>;
+  delete(ref: ObjectRef): Promise<void>;
+  replaceStatus(platform: GirokPlatform): Promise<GirokPlatform>;
+  event(platform: GirokPlatform, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+/** Not found, gone, or a kind the server does not serve (e.g. Gateway API CRDs not installed). */
+export const isNotFound = (e: unknown) => e instanceof ApiException && e.code === 404;
+export const isConflict = (e: unknown) => e instanceof ApiException && e.code === 409;
+
+/** Whether the server serves this kind at all (a 404 on list means no such resource). */
+export class KindNotServedError extends Error {}
+
+export function apiCluster(kc: KubeConfig): Cluster {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  return {
+    async get(ref) {
+      try {
+        return await objects.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, namespace: ref.namespace ?? '' },
+        });
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+    async list(apiVersion, kind, namespace, labelSelector) {
+      try {
+        const list = await objects.list(
+          apiVersion,
+          kind,
+          namespace,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          labelSelector,
+        );
+        return list.items;
+      } catch (e) {
+        if (isNotFound(e) || (e instanceof Error && /Unrecognized API version and kind/.test(e.message))) {
+          throw new KindNotServedError(`${kind} (${apiVersion}) is not served by this API server`);
+        }
+        throw e;
+      }
+    },
+    apply: (object, fieldManager = FIELD_MANAGER) =>
+      objects.patch(object, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply),
+    async delete(ref) {
+      try {
+        await objects.delete(
+          {
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            metadata: { name: ref.name, namespace: ref.namespace ?? '' },
+          },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          'Background',
+        );
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    },
+    replaceStatus: async (platform) =>
+      (await custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: platform.metadata?.namespace ?? '',
+        name: platform.metadata?.name ?? '',
+        body: platform,
+      })) as GirokPlatform,
+    async event(platform, type, reason, message) {
+      const now = new Date();
+      const namespace = platform.metadata?.namespace ?? 'default';
+      await core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${platform.metadata?.name}.`, namespace },
+          involvedObject: {
+            apiVersion: platform.apiVersion ?? '',
+            kind: platform.kind ?? '',
+            name: platform.metadata?.name ?? '',
+            namespace,
+            uid: platform.metadata?.uid ?? '',
+          },
+          type,
+          reason,
+          message,
+          source: { component: FIELD_MANAGER },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          reportingComponent: FIELD_MANAGER,
+          reportingInstance: FIELD_MANAGER,
+        },
+      });
+    },
+  };
+}

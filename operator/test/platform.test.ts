@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { infraEnv } from '@girok/e2e/infra';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PolicyV1Api,
+} from '@kubernetes/client-node';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  acceptRoutes,
+  condition,
+  createNamespace,
+  installCrds,
+  kubeConfig,
+  kubectl,
+  kubectlApply,
+  operatorUnderTest,
+  platform,
+  readPlatform,
+  until,
+} from './support.ts';
+
+describe('a GirokPlatform reconciled on a real API server', () => {
+  const ns = `gp-${randomUUID().slice(0, 8)}`;
+  const name = 'girok';
+  let kc: KubeConfig;
+  let op: ReturnType<typeof operatorUnderTest>;
+  let apps: AppsV1Api;
+  let core: CoreV1Api;
+  const spec = () => ({
+    gateway: { enabled: true, tlsSecretName: 'girok-tls' },
+    events: {
+      brokers: infraEnv('KAFKA_BROKERS').split(','),
+      topics: [{ name: `smoke-${ns}.v1`, partitions: 2 }],
+    },
+  });
+
+  beforeAll(async () => {
+    kc = kubeConfig();
+    apps = kc.makeApiClient(AppsV1Api);
+    core = kc.makeApiClient(CoreV1Api);
+    await installCrds();
+    await createNamespace(kc, ns);
+    op = operatorUnderTest(kc);
+    await op.controller.start();
+  });
+
+  afterAll(async () => {
+    await op?.controller.stop();
+    await core?.deleteNamespace({ name: ns }).catch(() => {});
+  });
+
+  const deployment = (component: string) =>
+    apps.readNamespacedDeployment({ namespace: ns, name: `${name}-${component}` });
+
+  it('becomes Ready at its generation with every child, route, DNS name and topic in place', async () => {
+    await kubectlApply(platform(ns, name, spec()));
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await until('the routes', async () => {
+      const list = (await custom.listNamespacedCustomObject({
+        group: 'gateway.networking.k8s.io',
+        version: 'v1',
+        plural: 'httproutes',
+        namespace: ns,
+      })) as { items: unknown[] };
+      return list.items.length === 2;
+    });
+    await acceptRoutes(kc, ns, name);
+    const ready = await until(
+      'Ready=True at the current generation',
+      async () => {
+        const p = await readPlatform(kc, ns, name);
+        return condition(p, 'Ready')?.status === 'True' &&
+          p.status?.observedGeneration === p.metadata?.generation
+          ? p
+          : undefined;
+      },
+      90_000,
+    );
+
+    for (const type of ['ServicesReady', 'RoutesReady', 'DnsReady', 'TopicsReady'])
+      expect(condition(ready, type)?.status).toBe('True');
+    expect(condition(ready, 'Degraded')?.status).toBe('False');
+    expect(ready.status?.services?.identity).toEqual({
+      image: 'registry.girok.test/girok/identity-service:1.0.0',
+      replicas: 2,
+      readyReplicas: 2,
+    });
+    expect(ready.status?.endpoints).toEqual({
+      grpc: 'grpc-dev.girok.test:443',
+      api: 'https://api-dev.girok.test',
+      bff: 'https://bff-dev.girok.test',
+      dns: 'svc-dev.girok.test',
+    });
+
+    const identity = await deployment('identity');
+    expect(identity.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'GirokPlatform',
+      name,
+      controller: true,
+    });
+    expect(identity.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'girok-operator',
+      'platform.girok.dev/instance': name,
+    });
+    expect(
+      identity.metadata?.managedFields?.some(
+        (f) => f.manager === 'girok-operator' && f.operation === 'Apply',
+      ),
+    ).toBe(true);
+    expect(identity.status?.availableReplicas).toBe(2);
+
+    const service = await core.readNamespacedService({ namespace: ns, name: `${name}-auth` });
+    expect(service.spec?.ports?.find((p) => p.name === 'grpc')).toMatchObject({
+      port: 50052,
+      appProtocol: 'kubernetes.io/h2c',
+    });
+    const pdbs = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: ns });
+    expect(pdbs.items).toHaveLength(5);
+
+    const grpc = (await custom.getNamespacedCustomObject({
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      plural: 'grpcroutes',
+      namespace: ns,
+      name: `${name}-grpc`,
+    })) as {
+      spec: { hostnames: string[]; rules: { matches: { method: { type: string; service: string } }[] }[] };
+    };
+    expect(grpc.spec.hostnames).toEqual(['grpc-dev.girok.test']);
+    expect(grpc.spec.rules.map((r) => r.matches[0]?.method)).toContainEqual({
+      type: 'Exact',
+      service: 'girok.identity.v1.IdentityService',
+    });
+
+    const snippet = await core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'coredns-custom' });
+    expect(snippet.data?.[`girok-${ns}-${name}.override`]).toContain(
+      `rewrite stop name exact identity.svc-dev.girok.test ${name}-identity.${ns}.svc.cluster.local answer auto`,
+    );
+
+    const admin = new Kafka({
+      brokers: infraEnv('KAFKA_BROKERS').split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: ['identity.session.v1', `smoke-${ns}.v1`] });
+    await admin.disconnect();
+    expect(meta.topics.map((t) => [t.name, t.partitions.length])).toEqual([
+      ['identity.session.v1', 6],
+      [`smoke-${ns}.v1`, 2],
+    ]);
+
+    const events = await core.listNamespacedEvent({
+      namespace: ns,
+      fieldSelector: `involvedObject.name=${name}`,
+    });
+    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Created', 'Ready']));
+  });
+
+  it('makes zero writes when it reconciles an unchanged platform', async () => {
+    await op.controller.idle();
+    const before = op.writes.total;
+    expect(await op.reconciler.reconcile(ns, name)).toEqual({});
+    expect(op.writes.total - before).toBe(0);
+  });
+
+  it('follows a change of replicas, version and partitions, and prunes what is no longer desired', async () => {
+    const next = spec();
+    next.events.topics = [{ name: `smoke-${ns}.v1`, partitions: 4 }];
+    await kubectlApply(
+      platform(ns, name, { ...next, version: '1.1.0', services: { identity: { replicas: 1 } } }),
+    );
+    await until('identity at 1 replica of 1.1.0', async () => {
+      const d = await deployment('identity');
+      return (
+        d.spec?.replicas === 1 &&
+        d.spec.template.spec?.containers[0]?.image === 'registry.girok.test/girok/identity-service:1.1.0'
+      );
+    });
+    await until('the identity PodDisruptionBudget to be pruned', async () => {
+      const pdbs = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: ns });
+      return pdbs.items.length === 4 && !pdbs.items.some((p) => p.metadata?.name === `${name}-identity`);
+    });
+    await until('the topic grown to 4 partitions', async () => {
+      const p = await readPlatform(kc, ns, name);
+      return p.status?.topics?.find((t) => t.name === `smoke-${ns}.v1`)?.partitions === 4;
+    });
+  });
+
+  it('recreates a deleted child', async () => {
+    const before = await core.readNamespacedService({ namespace: ns, name: `${name}-auth` });
+    await core.deleteNamespacedService({ namespace: ns, name: `${name}-auth` });
+    const after = await until('the Service to be back', async () => {
+      const s = await core
+        .readNamespacedService({ namespace: ns, name: `${name}-auth` })
+        .catch(() => undefined);
+      return s && s.metadata?.uid !== before.metadata?.uid ? s : undefined;
+    });
+    expect(after.spec?.ports?.map((p) => p.port)).toEqual([3001, 50052]);
+  });
+
+  it('reverts an owned field edited out of band', async () => {
+    await kubectl('-n', ns, 'scale', `deployment/${name}-legal`, '--replicas=7');
+    await until('replicas back to 2', async () => (await deployment('legal')).spec?.replicas === 2);
+  });
+
+  it('makes no writes while paused, and catches up when resumed', async () => {
+    await kubectl('-n', ns, 'annotate', `girokplatform/${name}`, 'platform.girok.dev/paused=true');
+    await new Promise((r) => setTimeout(r, 300));
+    await op.controller.idle();
+    const before = op.writes.total;
+    await kubectlApply(
+      platform(ns, name, {
+        ...spec(),
+        version: '1.1.0',
+        services: { identity: { replicas: 1 }, legal: { replicas: 3 } },
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    await op.controller.idle();
+    expect(op.writes.total).toBe(before);
+    expect((await deployment('legal')).spec?.replicas).toBe(2);
+
+    await kubectl('-n', ns, 'annotate', `girokplatform/${name}`, 'platform.girok.dev/paused-');
+    await until('legal at 3 replicas', async () => (await deployment('legal')).spec?.replicas === 3);
+  });
+
+  it('removes its children and its CoreDNS snippet when deleted', async () => {
+    await kubectl('-n', ns, 'delete', `girokplatform/${name}`, '--wait=true', '--timeout=60s');
+    const snippet = await core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'coredns-custom' });
+    expect(snippet.data?.[`girok-${ns}-${name}.override`]).toBeUndefined();
+    await until('the children to be garbage-collected', async () => {
+      const left = await apps.listNamespacedDeployment({ namespace: ns });
+      return left.items.length === 0;
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { Infra, infraEnv, loadInfraConfig, stderrProgress } from '@girok/e2e/infra';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  condition,
+  createNamespace,
+  installCrds,
+  kubeConfig,
+  kubectlApply,
+  operatorUnderTest,
+  platform,
+  readPlatform,
+  until,
+} from './support.ts';
+
+describe('topics when the broker goes away and comes back', () => {
+  const ns = `gpt-${randomUUID().slice(0, 8)}`;
+  const infra = new Infra(loadInfraConfig(), stderrProgress());
+  let kc: KubeConfig;
+  let op: ReturnType<typeof operatorUnderTest>;
+
+  beforeAll(async () => {
+    kc = kubeConfig();
+    await installCrds();
+    await createNamespace(kc, ns);
+    op = operatorUnderTest(kc);
+    await op.controller.start();
+  });
+
+  afterAll(async () => {
+    await op?.controller.stop();
+    await infra.up(['kafka']);
+    await kc
+      ?.makeApiClient(CoreV1Api)
+      .deleteNamespace({ name: ns })
+      .catch(() => {});
+  });
+
+  it('reports TopicsReady=False and Degraded while Kafka is down, then recovers by itself', async () => {
+    await kubectlApply(platform(ns, 'girok', { events: { brokers: infraEnv('KAFKA_BROKERS').split(',') } }));
+    await until(
+      'TopicsReady=True',
+      async () => condition(await readPlatform(kc, ns, 'girok'), 'TopicsReady')?.status === 'True',
+      90_000,
+    );
+
+    await infra.down(['kafka']);
+    const degraded = await until(
+      'Degraded=True',
+      async () => {
+        const p = await readPlatform(kc, ns, 'girok');
+        return condition(p, 'Degraded')?.status === 'True' ? p : undefined;
+      },
+      60_000,
+    );
+    expect(condition(degraded, 'TopicsReady')).toMatchObject({
+      status: 'False',
+      reason: 'BrokerUnavailable',
+    });
+    expect(condition(degraded, 'Ready')?.status).toBe('False');
+
+    // A fresh broker, with none of the topics: the operator creates them again without being asked.
+    await infra.up(['kafka']);
+    const recovered = await until(
+      'TopicsReady=True again',
+      async () => {
+        const p = await readPlatform(kc, ns, 'girok');
+        return condition(p, 'TopicsReady')?.status === 'True' && condition(p, 'Degraded')?.status === 'False'
+          ? p
+          : undefined;
+      },
+      90_000,
+    );
+    expect(recovered.status?.topics?.map((t) => t.name)).toContain('audit.event.v1');
+  });
+});

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GirokPlatform } from '../src/api/platform.ts';
+import { createNamespace, installCrds, kubeConfig, platform } from './support.ts';
+
+describe('the API server validates a GirokPlatform with readable messages', () => {
+  const ns = `gpv-${randomUUID().slice(0, 8)}`;
+  let kc: KubeConfig;
+  let custom: CustomObjectsApi;
+  const crd = { group: 'platform.girok.dev', version: 'v1alpha1', plural: 'girokplatforms', namespace: ns };
+
+  beforeAll(async () => {
+    kc = kubeConfig();
+    custom = kc.makeApiClient(CustomObjectsApi);
+    await installCrds();
+    await createNamespace(kc, ns);
+  });
+
+  afterAll(async () => {
+    await kc
+      ?.makeApiClient(CoreV1Api)
+      .deleteNamespace({ name: ns })
+      .catch(() => {});
+  });
+
+  const rejection = async (body: GirokPlatform, create = true): Promise<string> => {
+    try {
+      if (create) await custom.createNamespacedCustomObject({ ...crd, body });
+      else await custom.replaceNamespacedCustomObject({ ...crd, name: body.metadata?.name ?? '', body });
+    } catch (e) {
+      if (e instanceof ApiException && e.code === 422) return String(e.body);
+      throw e;
+    }
+    throw new Error('the API server accepted it');
+  };
+
+  it('accepts a minimal platform', async () => {
+    const created = (await custom.createNamespacedCustomObject({
+      ...crd,
+      body: platform(ns, 'minimal'),
+    })) as GirokPlatform;
+    expect(created.metadata?.uid).toBeTruthy();
+  });
+
+  it('refuses more than 100 replicas', async () => {
+    expect(await rejection(platform(ns, 'big', { services: { identity: { replicas: 101 } } }))).toContain(
+      'spec.services.identity.replicas: Invalid value: 101: spec.services.identity.replicas in body should be less than or equal to 100',
+    );
+  });
+
+  it('refuses a domain that is not a DNS name', async () => {
+    expect(await rejection(platform(ns, 'bad-domain', { domain: 'Girok_Dev' }))).toContain(
+      'spec.domain: Invalid value: "Girok_Dev"',
+    );
+  });
+
+  it('refuses an enabled gateway without a TLS Secret', async () => {
+    expect(await rejection(platform(ns, 'no-tls', { gateway: { enabled: true } }))).toContain(
+      'gateway.tlsSecretName is required when the gateway is enabled',
+    );
+  });
+
+  it('refuses a topic with no partitions', async () => {
+    const body = platform(ns, 'no-partitions', {
+      events: { brokers: ['kafka:9092'], topics: [{ name: 'x.v1', partitions: 0 }] },
+    });
+    expect(await rejection(body)).toContain('spec.events.topics[0].partitions: Invalid value: 0');
+  });
+
+  it('refuses to change the environment of an existing platform', async () => {
+    const current = (await custom.getNamespacedCustomObject({ ...crd, name: 'minimal' })) as GirokPlatform;
+    current.spec.environment = 'prod';
+    expect(await rejection(current, false)).toContain(
+      'environment is immutable; create a new GirokPlatform instead',
+    );
+  });
+});
