@@ -5,6 +5,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
+  NetworkingV1Api,
   PolicyV1Api,
 } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
@@ -32,6 +33,7 @@ describe('a GirokPlatform reconciled on a real API server', () => {
   let core: CoreV1Api;
   const spec = () => ({
     gateway: { enabled: true, tlsSecretName: 'girok-tls' },
+    networkPolicy: { enabled: true },
     events: {
       brokers: infraEnv('KAFKA_BROKERS').split(','),
       topics: [{ name: `smoke-${ns}.v1`, partitions: 2 }],
@@ -120,6 +122,22 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     });
     const pdbs = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: ns });
     expect(pdbs.items).toHaveLength(5);
+    const policies = await kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: ns });
+    expect(policies.items.map((p) => p.metadata?.name).sort()).toEqual([
+      `${name}-allow-gateway`,
+      `${name}-allow-internal-grpc`,
+      `${name}-default-deny`,
+    ]);
+    expect(
+      policies.items.find((p) => p.metadata?.name === `${name}-allow-internal-grpc`)?.spec?.ingress?.[0]
+        ?._from,
+    ).toEqual([
+      {
+        podSelector: {
+          matchLabels: { 'app.kubernetes.io/part-of': 'girok', 'app.kubernetes.io/instance': name },
+        },
+      },
+    ]);
 
     const grpc = (await custom.getNamespacedCustomObject({
       group: 'gateway.networking.k8s.io',

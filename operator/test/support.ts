@@ -8,7 +8,8 @@ import { stringify } from 'yaml';
 import type { GirokPlatform, GirokPlatformSpec } from '../src/api/platform.ts';
 import { PlatformController } from '../src/controllers/platform-controller.ts';
 import { PlatformReconciler } from '../src/controllers/platform-reconciler.ts';
-import { apiCluster, type Cluster } from '../src/k8s/cluster.ts';
+import { apiCluster } from '../src/k8s/cluster.ts';
+import { countingCluster } from '../src/k8s/counting-cluster.ts';
 import { operatorMetrics } from '../src/metrics.ts';
 import { kafkaTopicAdmin } from '../src/topics/topic-admin.ts';
 
@@ -43,43 +44,6 @@ export async function installCrds(): Promise<void> {
     'crd/girokplatforms.platform.girok.dev',
     'crd/grpcroutes.gateway.networking.k8s.io',
   );
-}
-
-export interface Writes {
-  total: number;
-  byVerb: Record<string, number>;
-}
-
-/** The real cluster adapter, counting every write it makes. */
-export function countingCluster(inner: Cluster): { cluster: Cluster; writes: Writes } {
-  const writes: Writes = { total: 0, byVerb: {} };
-  const count = (verb: string) => {
-    writes.total++;
-    writes.byVerb[verb] = (writes.byVerb[verb] ?? 0) + 1;
-  };
-  return {
-    writes,
-    cluster: {
-      get: (ref) => inner.get(ref),
-      list: (...args) => inner.list(...args),
-      apply: (o, m) => {
-        count('apply');
-        return inner.apply(o, m);
-      },
-      delete: (ref) => {
-        count('delete');
-        return inner.delete(ref);
-      },
-      replaceStatus: (p) => {
-        count('status');
-        return inner.replaceStatus(p);
-      },
-      event: (...args) => {
-        count('event');
-        return inner.event(...args);
-      },
-    },
-  };
 }
 
 export function operatorUnderTest(

@@ -5,58 +5,43 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import { loadInfraConfig } from '../infra/config.ts';
 import { Infra } from '../infra/infra.ts';
 import { stderrProgress } from '../infra/progress.ts';
-import { rawApplyRate, rawProduceRate } from './limits.ts';
+import type { BenchSuite } from './suite.ts';
 
-type Figures = Record<string, number>;
-interface Suite {
-  readonly needs: readonly string[];
-  run(env: Record<string, string>): Promise<Figures>;
-}
-
-const round = (n: number) => Math.round(n * 10) / 10;
-
-const suites: Record<string, Suite> = {
-  /** The servers' own rates: the limits the operator, identity, bff and events suites divide by. */
-  raw: {
-    needs: ['kube', 'kafka'],
-    async run(env) {
-      const kc = new KubeConfig();
-      kc.loadFromFile(env.KUBECONFIG ?? '');
-      return {
-        apply_per_s: round(await rawApplyRate(kc)),
-        produce_per_s: round(await rawProduceRate((env.KAFKA_BROKERS ?? '').split(','))),
-      };
-    },
-  },
+/** Suites live beside the code they measure; each module exports `suite`. */
+const suites: Record<string, URL> = {
+  raw: new URL('./suites/raw.bench.ts', import.meta.url),
+  operator: new URL('../../../operator/bench/operator.bench.ts', import.meta.url),
 };
+
+const round = (n: number) => (Number.isInteger(n) ? n : Math.round(n * 100) / 100);
 
 async function main(names: readonly string[]): Promise<void> {
   const chosen = names.length === 0 ? Object.keys(suites) : names;
   const unknown = chosen.filter((n) => !(n in suites));
-  if (unknown.length > 0)
+  if (unknown.length > 0) {
     throw new Error(
       `unknown bench suite ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`,
     );
+  }
   const config = loadInfraConfig();
   const infra = new Infra(config, stderrProgress());
   const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   fs.mkdirSync(resultsDir, { recursive: true });
   for (const name of chosen) {
-    const suite = suites[name] as Suite;
+    const { suite } = (await import(String(suites[name]))) as { suite: BenchSuite };
     const { env, started } = await infra.up(suite.needs);
     try {
-      const figures = await suite.run(env);
+      const raw = await suite.run(env, (message) => process.stderr.write(`[bench:${name}] ${message}\n`));
+      const figures = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, round(v)]));
       const record = { suite: name, at: new Date().toISOString(), cores: os.availableParallelism(), figures };
       fs.writeFileSync(`${resultsDir}${name}.json`, `${JSON.stringify(record, null, 2)}\n`);
-      process.stdout.write(
-        `${name}: ${Object.entries(figures)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ')}\n`,
-      );
+      const line = Object.entries(figures)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      process.stdout.write(`${name}: ${line}\n`);
     } finally {
       if (!config.keepRunning) await infra.down(started);
     }

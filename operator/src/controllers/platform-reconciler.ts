@@ -36,6 +36,8 @@ export const OWNED_KINDS: readonly [apiVersion: string, kind: string][] = [
   [GATEWAY_API, 'Gateway'],
   [GATEWAY_API, 'GRPCRoute'],
   [GATEWAY_API, 'HTTPRoute'],
+  ['networking.k8s.io/v1', 'NetworkPolicy'],
+  ['cilium.io/v2', 'CiliumNetworkPolicy'],
 ];
 
 const isRoute = (o: KubernetesObject) => o.apiVersion === GATEWAY_API;

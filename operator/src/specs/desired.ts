@@ -4,6 +4,7 @@ import { componentConfigMap } from './configmap.ts';
 import { type CorednsSnippet, corednsSnippet } from './coredns.ts';
 import { componentDeployment } from './deployment.ts';
 import { apiRoute, bffRoute, grpcRoute, platformGateway } from './gateway.ts';
+import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-policy.ts';
 import { componentPdb } from './pdb.ts';
 import { type PlatformView, viewOf } from './platform-view.ts';
 import { componentService } from './service.ts';
@@ -27,7 +28,10 @@ export function desiredState(platform: GirokPlatform, clusterDomain: string): De
     componentPdb(view, c),
   ]);
   const routes = [platformGateway(view), grpcRoute(view), apiRoute(view), bffRoute(view)];
-  const children = [...perComponent, ...routes].filter((o): o is NonNullable<typeof o> => o !== undefined);
+  const policies = [...kubernetesNetworkPolicies(view), ...ciliumNetworkPolicies(view)];
+  const children = [...perComponent, ...routes, ...policies].filter(
+    (o): o is NonNullable<typeof o> => o !== undefined,
+  );
   return {
     view,
     children,

@@ -5,6 +5,7 @@ import { componentDeployment } from './deployment.ts';
 import { desiredState } from './desired.ts';
 import { platformFixture } from './fixtures.ts';
 import { grpcRoute, platformGateway } from './gateway.ts';
+import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-policy.ts';
 import { componentPdb } from './pdb.ts';
 import { type PlatformView, viewOf } from './platform-view.ts';
 import { componentService } from './service.ts';
@@ -254,5 +255,36 @@ describe('desired state', () => {
 
   it('has no topics without an events section', () => {
     expect(desiredState(platformFixture(), 'cluster.local').topics).toBeUndefined();
+  });
+});
+
+describe('network policies', () => {
+  it('must not exist unless enabled', () => {
+    expect(kubernetesNetworkPolicies(viewOf(platformFixture()))).toEqual([]);
+    expect(ciliumNetworkPolicies(viewOf(platformFixture({ networkPolicy: { enabled: true } })))).toEqual([]);
+  });
+
+  it('deny ingress by default and open only the exposed ports and internal gRPC', () => {
+    const policies = kubernetesNetworkPolicies(viewOf(platformFixture({ networkPolicy: { enabled: true } })));
+    expect(policies.map((p) => p.metadata?.name)).toEqual([
+      'girok-default-deny',
+      'girok-allow-gateway',
+      'girok-allow-internal-grpc',
+    ]);
+    expect(policies[0]?.spec).toEqual({
+      podSelector: {
+        matchLabels: { 'app.kubernetes.io/part-of': 'girok', 'app.kubernetes.io/instance': 'girok' },
+      },
+      policyTypes: ['Ingress'],
+    });
+    expect(policies[2]?.spec?.ingress?.[0]?.ports?.map((p) => p.port)).toEqual([50051, 50052, 50053, 50054]);
+  });
+
+  it('with Cilium, let only the ingress entity reach the exposed ports', () => {
+    const [gateway] = ciliumNetworkPolicies(
+      viewOf(platformFixture({ networkPolicy: { enabled: true, flavor: 'cilium' } })),
+    );
+    expect(gateway?.apiVersion).toBe('cilium.io/v2');
+    expect((gateway?.spec.ingress as { fromEntities: string[] }[])[0]?.fromEntities).toEqual(['ingress']);
   });
 });
