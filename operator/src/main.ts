@@ -83,6 +83,7 @@ server.listen(config.metricsPort, () => {
   log('serving /metrics /healthz /readyz', {
     port: typeof address === 'object' && address ? address.port : config.metricsPort,
   });
+  metrics.leading(false, config.leaseName);
   elector.start();
 });
 

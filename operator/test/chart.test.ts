@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, infraEnv } from '@girok/e2e/infra';
+import { exec, infraEnv, versions } from '@girok/e2e/infra';
 import { describe, expect, it } from 'vitest';
 import { kubectl } from './support.ts';
 
@@ -30,6 +30,8 @@ describe('the girok-operator Helm chart', () => {
       '--namespace',
       'default',
       '--include-crds',
+      '--kube-version',
+      versions.kubernetes,
     ]);
     expect(rendered).toMatch(/replicas: 2/);
     expect(rendered).not.toMatch(/verbs: \["\*"\]|resources: \["\*"\]/);

@@ -29,7 +29,9 @@ describe('the API server validates a GirokPlatform with readable messages', () =
       if (create) await custom.createNamespacedCustomObject({ ...crd, body });
       else await custom.replaceNamespacedCustomObject({ ...crd, name: body.metadata?.name ?? '', body });
     } catch (e) {
-      if (e instanceof ApiException && e.code === 422) return String(e.body);
+      // The Status message, as kubectl prints it.
+      if (e instanceof ApiException && e.code === 422)
+        return (JSON.parse(String(e.body)) as { message: string }).message;
       throw e;
     }
     throw new Error('the API server accepted it');

@@ -42,6 +42,7 @@ export class PlatformController {
   private readonly queue: WorkQueue;
   private readonly informers: AnyInformer[] = [];
   private resync?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(options: ControllerOptions) {
     this.o = options;
@@ -123,6 +124,7 @@ export class PlatformController {
     this.informers.push(platforms, ...children);
     for (const informer of this.informers) {
       informer.on('error', (err: unknown) => {
+        if (this.stopping) return;
         this.o.log('watch failed; restarting it', { error: String(err) });
         setTimeout(() => void informer.start().catch(() => {}), 1000).unref();
       });
@@ -135,6 +137,7 @@ export class PlatformController {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.resync) clearInterval(this.resync);
     for (const informer of this.informers) await informer.stop();
     await this.queue.shutdown();

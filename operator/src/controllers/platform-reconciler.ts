@@ -41,6 +41,18 @@ export const OWNED_KINDS: readonly [apiVersion: string, kind: string][] = [
 ];
 
 const isRoute = (o: KubernetesObject) => o.apiVersion === GATEWAY_API;
+/** JSON with sorted keys and Dates as ISO strings: the API server stores custom resources with sorted keys. */
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) => {
+    if (v instanceof Date) return v.toISOString();
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+      );
+    }
+    return v;
+  });
+
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Reconciles one GirokPlatform: desired state → apply what differs → prune → DNS → topics → status. */
@@ -53,7 +65,7 @@ export class PlatformReconciler {
 
   async reconcile(namespace: string, name: string): Promise<Result> {
     const { cluster } = this.o;
-    const platform = (await cluster.get({
+    let platform = (await cluster.get({
       apiVersion: 'platform.girok.dev/v1alpha1',
       kind: 'GirokPlatform',
       namespace,
@@ -66,7 +78,8 @@ export class PlatformReconciler {
     }
     const desired = desiredState(platform, this.o.clusterDomain);
     if (platform.metadata?.deletionTimestamp) return this.finalize(platform, desired);
-    if (!platform.metadata?.finalizers?.includes(FINALIZER)) await this.setFinalizer(platform, true);
+    if (!platform.metadata?.finalizers?.includes(FINALIZER))
+      platform = await this.setFinalizer(platform, true);
 
     const applyErrors: string[] = [];
     let routesError: string | undefined;
@@ -83,7 +96,7 @@ export class PlatformReconciler {
       }
     }
     await this.prune(platform, desired, applyErrors);
-    const dns = desired.dns ? await this.writeDns(platform, desired.dns) : undefined;
+    const dns = desired.dns ? await this.writeDns(platform, desired.dns, desired.dns.content) : undefined;
     const topics = desired.topics ? await this.convergeTopics(platform, desired) : undefined;
 
     const deployments = new Map<string, V1Deployment | undefined>();
@@ -163,7 +176,8 @@ export class PlatformReconciler {
   private async writeDns(
     platform: GirokPlatform,
     snippet: CorednsSnippet,
-    content: string | undefined = snippet.content,
+    // undefined removes the key (no default value here: an explicit undefined would pick it up)
+    content: string | undefined,
   ) {
     const manager = `${FIELD_MANAGER}/${platform.metadata?.namespace}/${platform.metadata?.name}`;
     try {
@@ -246,9 +260,7 @@ export class PlatformReconciler {
       },
       ...(seen.topics?.ok ? { topics: seen.topics.topics } : {}),
     };
-    const comparable = (s: unknown) =>
-      JSON.stringify(s, (_k, v) => (v instanceof Date ? v.toISOString() : v));
-    if (comparable(status) !== comparable(platform.status ?? {}) && !this.o.dryRun) {
+    if (canonicalJson(status) !== canonicalJson(platform.status ?? {}) && !this.o.dryRun) {
       await this.o.cluster.replaceStatus({ ...platform, status });
       const was = platform.status?.conditions?.find((c) => c.type === 'Ready')?.status;
       if (computed.ready && was !== 'True')
@@ -260,9 +272,10 @@ export class PlatformReconciler {
     return computed.ready;
   }
 
-  private async setFinalizer(platform: GirokPlatform, present: boolean): Promise<void> {
-    if (this.o.dryRun) return;
-    await this.o.cluster.apply({
+  /** Returns the platform as the write left it, so the status write that follows is not stale. */
+  private async setFinalizer(platform: GirokPlatform, present: boolean): Promise<GirokPlatform> {
+    if (this.o.dryRun) return platform;
+    return (await this.o.cluster.apply({
       apiVersion: platform.apiVersion ?? '',
       kind: platform.kind ?? '',
       metadata: {
@@ -270,7 +283,7 @@ export class PlatformReconciler {
         namespace: platform.metadata?.namespace ?? '',
         finalizers: present ? [FINALIZER] : [],
       },
-    });
+    })) as GirokPlatform;
   }
 
   /** Cleans what owner references cannot reach; the finalizer goes in `finally` so a failing cleanup cannot wedge the object. */

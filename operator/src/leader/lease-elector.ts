@@ -1,4 +1,23 @@
-import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoordinationV1Api,
+  type KubeConfig,
+  type V1Lease,
+  V1MicroTime,
+} from '@kubernetes/client-node';
+
+/**
+ * Lease times are MicroTime (`2006-01-02T15:04:05.000000Z`); a plain Date would go out with
+ * milliseconds, which the API server refuses. Times read back come as plain Dates: convert them too.
+ */
+const micro = (t: Date | undefined) => (t === undefined ? undefined : new V1MicroTime(t));
+
+const withMicroTimes = (spec: NonNullable<V1Lease['spec']>): NonNullable<V1Lease['spec']> => {
+  const { acquireTime, renewTime, ...rest } = spec;
+  const a = micro(acquireTime);
+  const r = micro(renewTime);
+  return { ...rest, ...(a ? { acquireTime: a } : {}), ...(r ? { renewTime: r } : {}) };
+};
 
 export interface LeaseElectorOptions {
   readonly kc: KubeConfig;
@@ -48,7 +67,7 @@ export class LeaseElector {
     try {
       const lease = await this.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
       if (lease.spec?.holderIdentity === this.o.identity) {
-        lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 };
+        lease.spec = withMicroTimes({ ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 });
         await this.api.replaceNamespacedLease({
           name: this.o.name,
           namespace: this.o.namespace,
@@ -98,13 +117,13 @@ export class LeaseElector {
         namespace,
         body: {
           metadata: { name, namespace },
-          spec: {
+          spec: withMicroTimes({
             holderIdentity: identity,
             leaseDurationSeconds: seconds,
             acquireTime: now,
             renewTime: now,
             leaseTransitions: 0,
-          },
+          }),
         },
       });
       return true;
@@ -116,13 +135,13 @@ export class LeaseElector {
     const durationMs = (spec.leaseDurationSeconds ?? seconds) * 1000;
     const free = !spec.holderIdentity || Date.now() - this.observed.at > durationMs;
     if (!mine && !free) return false;
-    lease.spec = {
+    lease.spec = withMicroTimes({
       ...spec,
       holderIdentity: identity,
       leaseDurationSeconds: seconds,
       renewTime: now,
       ...(mine ? {} : { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
-    };
+    });
     try {
       await this.api.replaceNamespacedLease({ name, namespace, body: lease });
       return true;

@@ -285,6 +285,7 @@ describe('network policies', () => {
       viewOf(platformFixture({ networkPolicy: { enabled: true, flavor: 'cilium' } })),
     );
     expect(gateway?.apiVersion).toBe('cilium.io/v2');
-    expect((gateway?.spec.ingress as { fromEntities: string[] }[])[0]?.fromEntities).toEqual(['ingress']);
+    const ingress = gateway?.spec.ingress as { fromEntities: string[] }[] | undefined;
+    expect(ingress?.[0]?.fromEntities).toEqual(['ingress']);
   });
 });

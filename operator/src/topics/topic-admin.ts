@@ -1,4 +1,8 @@
-import { ConfigResourceTypes, Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import kafkajs, { type SASLOptions } from 'kafkajs';
+
+// kafkajs is CommonJS; Node's named-export detection misses ConfigResourceTypes.
+const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
+
 import type { TopicSpec } from '../specs/topics.ts';
 
 export interface BrokerAccess {

@@ -14,7 +14,7 @@ export const helm: ServerDef = {
   install: (ctx) =>
     goInstall(ctx.progress, {
       pkg: `helm.sh/helm/v3/cmd/helm@v${versions.helm}`,
-      coldEstimate: 'about 2 min',
+      coldEstimate: 'about 1.5 min',
       binDir: toolDir(ctx, 'helm', versions.helm),
       binaries: ['helm'],
     }),

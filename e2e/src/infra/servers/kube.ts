@@ -35,7 +35,7 @@ export const etcd: ServerDef = {
   install: (ctx) =>
     goBuildWrapper(ctx.progress, {
       what: `etcd ${versions.etcd}`,
-      coldEstimate: 'about 1 min',
+      coldEstimate: 'about 1.5 min',
       workDir: path.join(ctx.config.cacheDir, 'build', `etcd-${versions.etcd}`),
       goMod: `module local/etcdbuild\n\ngo 1.25.0\n\nrequire go.etcd.io/etcd/server/v3 v${versions.etcd}\n`,
       packages: ['go.etcd.io/etcd/server/v3'],
@@ -97,7 +97,7 @@ export const kubeApiserver: ServerDef = {
     }
     return goBuildWrapper(ctx.progress, {
       what: `Kubernetes ${v} (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)`,
-      coldEstimate: 'about 8 min',
+      coldEstimate: 'about 7.5 min',
       workDir: path.join(ctx.config.cacheDir, 'build', `kubernetes-${v}`),
       // k8s.io/kubernetes requires its staging modules at v0.0.0, which the proxy does not serve.
       goMod: `module local/k8sbuild\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes v${v}\n\nreplace (\n${staging.join('\n')}\n)\n`,
@@ -265,7 +265,7 @@ export const kwok: ServerDef = {
   async install(ctx) {
     await goInstall(ctx.progress, {
       pkg: `sigs.k8s.io/kwok/cmd/kwok@v${versions.kwok}`,
-      coldEstimate: 'about 3 min',
+      coldEstimate: 'about 2 min',
       binDir: toolDir(ctx, 'kwok', versions.kwok),
       binaries: ['kwok'],
     });
