@@ -116,7 +116,7 @@ describe('the operator process: leader election and restarts', () => {
     );
     first.process.kill('SIGKILL');
 
-    await start('operator-d');
+    const second = await start('operator-d');
     const ready = await until(
       'Ready=True after the restart',
       async () => {
@@ -129,5 +129,10 @@ describe('the operator process: leader election and restarts', () => {
       90_000,
     );
     expect(ready.status?.services?.legal?.readyReplicas).toBe(2);
+    const metrics = await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).text();
+    expect(metrics).toMatch(/controller_runtime_reconcile_total\{controller="girokplatform",result="(success|requeue_after)"\} [1-9]/);
+    expect(metrics).toMatch(/controller_runtime_reconcile_time_seconds_bucket\{le="0.005",controller="girokplatform"\}/);
+    expect(metrics).toMatch(/workqueue_adds_total\{name="girokplatform"\} [1-9]/);
+    expect(metrics).toMatch(/workqueue_depth\{name="girokplatform"\} \d/);
   });
 });

@@ -48,7 +48,7 @@ export async function installCrds(): Promise<void> {
 
 export function operatorUnderTest(
   kc: KubeConfig,
-  options: { dryRun?: boolean; log?: (m: string) => void } = {},
+  options: { dryRun?: boolean; log?: (message: string, fields?: Record<string, unknown>) => void } = {},
 ) {
   const { cluster, writes } = countingCluster(apiCluster(kc));
   const reconciler = new PlatformReconciler({

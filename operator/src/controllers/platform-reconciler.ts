@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { FINALIZER, type GirokPlatform, PAUSED_ANNOTATION } from '../api/platform.ts';
 import { type Cluster, describeRef, FIELD_MANAGER, KindNotServedError, refOf } from '../k8s/cluster.ts';
-import { needsApply, withAppliedHash } from '../k8s/compare.ts';
+import { differences, needsApply, withAppliedHash } from '../k8s/compare.ts';
 import { type CorednsSnippet, corednsConfigMap } from '../specs/coredns.ts';
 import { type DesiredState, desiredState } from '../specs/desired.ts';
 import { GATEWAY_API } from '../specs/gateway.ts';
@@ -134,7 +134,7 @@ export class PlatformReconciler {
     if (!needsApply(desired, live)) return;
     const what = describeRef(refOf(desired));
     if (this.o.dryRun) {
-      this.o.log(`dry-run: would ${live ? 'update' : 'create'} ${what}`, { object: desired });
+      this.o.log(`dry-run: would ${live ? 'update' : 'create'} ${what}`, live ? { changes: differences(desired, live) } : { object: desired });
       return;
     }
     await this.o.cluster.apply(desired);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSubset, needsApply, withAppliedHash } from './compare.ts';
+import { differences, isSubset, needsApply, withAppliedHash } from './compare.ts';
 
 describe('isSubset', () => {
   it('ignores what the server adds and notices what it changed', () => {
@@ -48,5 +48,14 @@ describe('needsApply', () => {
       data: { a: '1', b: '2' },
     });
     expect(needsApply(desired, previous)).toBe(true);
+  });
+});
+
+describe('differences', () => {
+  it('names each path that differs, down to the list element', () => {
+    const want = { spec: { replicas: 2, template: { containers: [{ name: 'a', image: 'x:2' }] } } };
+    const have = { spec: { replicas: 3, template: { containers: [{ name: 'a', image: 'x:1', ports: [] }] } } };
+    expect(differences(want, have)).toEqual(['spec.replicas', 'spec.template.containers[0].image']);
+    expect(differences(want, want)).toEqual([]);
   });
 });

@@ -38,3 +38,16 @@ export const needsApply = (desired: KubernetesObject, live: KubernetesObject | u
   live === undefined ||
   live.metadata?.annotations?.[APPLIED_HASH] !== desired.metadata?.annotations?.[APPLIED_HASH] ||
   !isSubset(desired, live);
+
+/** The paths (`spec.replicas`, `spec.template.spec.containers[0].image`) where `have` differs from `want`. */
+export function differences(want: unknown, have: unknown, path = ''): string[] {
+  if (isSubset(want, have)) return [];
+  if (Array.isArray(want) && Array.isArray(have) && want.length === have.length) {
+    return want.flatMap((w, i) => differences(w, have[i], `${path}[${i}]`));
+  }
+  if (want && typeof want === 'object' && !Array.isArray(want) && have && typeof have === 'object' && !Array.isArray(have)) {
+    const h = have as Record<string, unknown>;
+    return Object.entries(want).flatMap(([k, v]) => (v === undefined ? [] : differences(v, h[k], path ? `${path}.${k}` : k)));
+  }
+  return [path || '(root)'];
+}
