@@ -86,6 +86,16 @@ export const suite: BenchSuite = {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
+    // Namespaces go while the controller still runs, so it can finalize their platforms.
+    const removeAll = async (namespaces: string[]) => {
+      for (const name of namespaces) await core.deleteNamespace({ name }).catch(() => {});
+      const deadline = Date.now() + 120_000;
+      for (const name of namespaces) {
+        while (Date.now() < deadline && (await core.readNamespace({ name }).then(() => true, () => false))) {
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    };
     const namespace = `bench-op-${Date.now().toString(36)}`;
     await core.createNamespace({ body: { metadata: { name: namespace } } });
 
@@ -136,10 +146,10 @@ export const suite: BenchSuite = {
       const convergeSeconds = (performance.now() - started) / 1000;
       const operatorApplyRate = ((writes.byVerb.apply ?? 0) - applyBefore) / convergeSeconds;
       progress(`100 platforms Ready in ${convergeSeconds.toFixed(1)} s`);
+      await removeAll([namespace, many]);
       await controller.stop();
 
       const limit = await rawApplyRate(kc);
-      await core.deleteNamespace({ name: many }).catch(() => {});
       return {
         ready_p50_ms: percentile(latencies, 50),
         ready_p95_ms: percentile(latencies, 95),
@@ -151,8 +161,8 @@ export const suite: BenchSuite = {
         apply_ratio: operatorApplyRate / limit,
       };
     } finally {
+      await removeAll([namespace, `${namespace}-100`]).catch(() => {});
       await controller.stop().catch(() => {});
-      await core.deleteNamespace({ name: namespace }).catch(() => {});
     }
   },
 };

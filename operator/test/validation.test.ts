@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GirokPlatform } from '../src/api/platform.ts';
-import { createNamespace, installCrds, kubeConfig, platform } from './support.ts';
+import { createNamespace, installCrds, kubeConfig, kubectl, platform } from './support.ts';
 
 describe('the API server validates a GirokPlatform with readable messages', () => {
   const ns = `gpv-${randomUUID().slice(0, 8)}`;
@@ -43,6 +47,14 @@ describe('the API server validates a GirokPlatform with readable messages', () =
       body: platform(ns, 'minimal'),
     })) as GirokPlatform;
     expect(created.metadata?.uid).toBeTruthy();
+  });
+
+  it.each(['minimal.yaml', 'full.yaml'])('accepts examples/%s', async (example) => {
+    const text = fs.readFileSync(fileURLToPath(new URL(`../examples/${example}`, import.meta.url)), 'utf8');
+    const file = path.join(os.tmpdir(), `girok-${ns}-${example}`);
+    fs.writeFileSync(file, text.replace('namespace: girok', `namespace: ${ns}`));
+    const out = await kubectl('apply', '--dry-run=server', '-f', file).finally(() => fs.rmSync(file, { force: true }));
+    expect(out).toMatch(/girokplatform.platform.girok.dev\/girok (created|configured) \(server dry run\)/);
   });
 
   it('refuses more than 100 replicas', async () => {

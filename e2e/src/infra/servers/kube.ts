@@ -252,8 +252,8 @@ metadata:
     kubernetes.io/arch: amd64
     type: kwok
 status:
-  allocatable: { cpu: "32", memory: 256Gi, pods: "500" }
-  capacity: { cpu: "32", memory: 256Gi, pods: "500" }
+  allocatable: { cpu: "1000", memory: 4Ti, pods: "3000" }
+  capacity: { cpu: "1000", memory: 4Ti, pods: "3000" }
 `;
 
 export const kwok: ServerDef = {
