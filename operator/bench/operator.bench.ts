@@ -66,7 +66,6 @@ export const suite: BenchSuite = {
       clusterDomain: 'cluster.local',
       dryRun: false,
       log: () => {},
-      waitRequeueMs: 250,
     });
     const isReady = async (namespace: string, name: string) => {
       const p = (await custom.getNamespacedCustomObject({ ...crdApi, namespace, name })) as GirokPlatform;
@@ -91,7 +90,13 @@ export const suite: BenchSuite = {
       for (const name of namespaces) await core.deleteNamespace({ name }).catch(() => {});
       const deadline = Date.now() + 120_000;
       for (const name of namespaces) {
-        while (Date.now() < deadline && (await core.readNamespace({ name }).then(() => true, () => false))) {
+        while (
+          Date.now() < deadline &&
+          (await core.readNamespace({ name }).then(
+            () => true,
+            () => false,
+          ))
+        ) {
           await new Promise((r) => setTimeout(r, 250));
         }
       }

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, installCrds, kubeConfig, kubectlApply, operatorUnderTest, platform } from './support.ts';
+import {
+  createNamespace,
+  installCrds,
+  kubeConfig,
+  kubectlApply,
+  operatorUnderTest,
+  platform,
+} from './support.ts';
 
 describe('dry-run mode', () => {
   const ns = `gpr-${randomUUID().slice(0, 8)}`;
@@ -14,13 +21,19 @@ describe('dry-run mode', () => {
   });
 
   afterAll(async () => {
-    await kc?.makeApiClient(CoreV1Api).deleteNamespace({ name: ns }).catch(() => {});
+    await kc
+      ?.makeApiClient(CoreV1Api)
+      .deleteNamespace({ name: ns })
+      .catch(() => {});
   });
 
   it('logs what it would create and change, and writes nothing', async () => {
     await kubectlApply(platform(ns, 'girok'));
     const lines: { message: string; fields?: Record<string, unknown> }[] = [];
-    const dry = operatorUnderTest(kc, { dryRun: true, log: (message, fields) => lines.push({ message, ...(fields ? { fields } : {}) }) });
+    const dry = operatorUnderTest(kc, {
+      dryRun: true,
+      log: (message, fields) => lines.push({ message, ...(fields ? { fields } : {}) }),
+    });
     await dry.reconciler.reconcile(ns, 'girok');
     expect(dry.writes.total).toBe(0);
     expect(lines.map((l) => l.message)).toContain(`dry-run: would create Deployment ${ns}/girok-identity`);
@@ -29,9 +42,11 @@ describe('dry-run mode', () => {
     // Converge for real, drift one field, and ask again: the dry run names exactly that field.
     const real = operatorUnderTest(kc);
     await real.reconciler.reconcile(ns, 'girok');
-    await kc.makeApiClient(AppsV1Api).patchNamespacedDeployment(
-      { namespace: ns, name: 'girok-legal', body: [{ op: 'replace', path: '/spec/replicas', value: 5 }] },
-    );
+    await kc.makeApiClient(AppsV1Api).patchNamespacedDeployment({
+      namespace: ns,
+      name: 'girok-legal',
+      body: [{ op: 'replace', path: '/spec/replicas', value: 5 }],
+    });
     lines.length = 0;
     await dry.reconciler.reconcile(ns, 'girok');
     expect(dry.writes.total).toBe(0);

@@ -130,8 +130,12 @@ describe('the operator process: leader election and restarts', () => {
     );
     expect(ready.status?.services?.legal?.readyReplicas).toBe(2);
     const metrics = await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).text();
-    expect(metrics).toMatch(/controller_runtime_reconcile_total\{controller="girokplatform",result="(success|requeue_after)"\} [1-9]/);
-    expect(metrics).toMatch(/controller_runtime_reconcile_time_seconds_bucket\{le="0.005",controller="girokplatform"\}/);
+    expect(metrics).toMatch(
+      /controller_runtime_reconcile_total\{controller="girokplatform",result="(success|requeue_after)"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /controller_runtime_reconcile_time_seconds_bucket\{le="0.005",controller="girokplatform"\}/,
+    );
     expect(metrics).toMatch(/workqueue_adds_total\{name="girokplatform"\} [1-9]/);
     expect(metrics).toMatch(/workqueue_depth\{name="girokplatform"\} \d/);
   });

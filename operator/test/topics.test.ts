@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Infra, infraEnv, loadInfraConfig, stderrProgress } from '@girok/e2e/infra';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   condition,
   createNamespace,
   installCrds,
   kubeConfig,
+  kubectl,
   kubectlApply,
   operatorUnderTest,
   platform,
@@ -73,5 +75,52 @@ describe('topics when the broker goes away and comes back', () => {
       90_000,
     );
     expect(recovered.status?.topics?.map((t) => t.name)).toContain('audit.event.v1');
+  });
+
+  it('keeps topics when a platform is deleted, unless deleteTopicsOnDelete asks to remove them', async () => {
+    const brokers = infraEnv('KAFKA_BROKERS').split(',');
+    const keep = `keep-${ns}.v1`;
+    const drop = `drop-${ns}.v1`;
+    await kubectlApply(
+      platform(ns, 'keeper', {
+        environment: 'k1',
+        events: { brokers, topics: [{ name: keep, partitions: 1 }] },
+      }),
+    );
+    await kubectlApply(
+      platform(ns, 'dropper', {
+        environment: 'k2',
+        events: { brokers, topics: [{ name: drop, partitions: 1 }], deleteTopicsOnDelete: true },
+      }),
+    );
+    const topicNames = async () => {
+      const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        return await admin.listTopics();
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    await until(
+      'both topics',
+      async () => {
+        const names = await topicNames();
+        return names.includes(keep) && names.includes(drop);
+      },
+      60_000,
+    );
+    await kubectl(
+      '-n',
+      ns,
+      'delete',
+      'girokplatform/keeper',
+      'girokplatform/dropper',
+      '--wait=true',
+      '--timeout=60s',
+    );
+    const left = await topicNames();
+    expect(left).toContain(keep);
+    expect(left).not.toContain(drop);
   });
 });

@@ -53,7 +53,9 @@ describe('the API server validates a GirokPlatform with readable messages', () =
     const text = fs.readFileSync(fileURLToPath(new URL(`../examples/${example}`, import.meta.url)), 'utf8');
     const file = path.join(os.tmpdir(), `girok-${ns}-${example}`);
     fs.writeFileSync(file, text.replace('namespace: girok', `namespace: ${ns}`));
-    const out = await kubectl('apply', '--dry-run=server', '-f', file).finally(() => fs.rmSync(file, { force: true }));
+    const out = await kubectl('apply', '--dry-run=server', '-f', file).finally(() =>
+      fs.rmSync(file, { force: true }),
+    );
     expect(out).toMatch(/girokplatform.platform.girok.dev\/girok (created|configured) \(server dry run\)/);
   });
 

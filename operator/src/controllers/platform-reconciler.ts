@@ -83,31 +83,44 @@ export class PlatformReconciler {
 
     const applyErrors: string[] = [];
     let routesError: string | undefined;
-    for (const child of desired.children) {
-      try {
-        await this.applyIfChanged(platform, child);
-      } catch (e) {
-        const what = `applying ${describeRef(refOf(child))}: ${message(e)}`;
-        if (isRoute(child))
-          routesError ??= /Unrecognized API version and kind|not served|404/.test(message(e))
-            ? 'the Gateway API CRDs (gateway.networking.k8s.io/v1, with GRPCRoute) are not installed'
-            : what;
-        else applyErrors.push(what);
-      }
+    // Configuration first (the Pods read it), then everything else; each wave in parallel.
+    const isConfig = (o: KubernetesObject) => o.kind === 'ConfigMap';
+    for (const wave of [desired.children.filter(isConfig), desired.children.filter((o) => !isConfig(o))]) {
+      await Promise.all(
+        wave.map(async (child) => {
+          try {
+            await this.applyIfChanged(platform, child);
+          } catch (e) {
+            const what = `applying ${describeRef(refOf(child))}: ${message(e)}`;
+            if (!isRoute(child)) applyErrors.push(what);
+            else if (/Unrecognized API version and kind|not served|404/.test(message(e))) {
+              routesError ??=
+                'the Gateway API CRDs (gateway.networking.k8s.io/v1, with GRPCRoute) are not installed';
+            } else routesError ??= what;
+          }
+        }),
+      );
     }
     await this.prune(platform, desired, applyErrors);
     const dns = desired.dns ? await this.writeDns(platform, desired.dns, desired.dns.content) : undefined;
     const topics = desired.topics ? await this.convergeTopics(platform, desired) : undefined;
 
-    const deployments = new Map<string, V1Deployment | undefined>();
-    for (const c of desired.view.components) {
-      deployments.set(
-        c.objectName,
-        (await cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: c.objectName })) as
-          | V1Deployment
-          | undefined,
-      );
-    }
+    const deployments = new Map(
+      await Promise.all(
+        desired.view.components.map(
+          async (c) =>
+            [
+              c.objectName,
+              (await cluster.get({
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                namespace,
+                name: c.objectName,
+              })) as V1Deployment | undefined,
+            ] as const,
+        ),
+      ),
+    );
     let routes: Map<string, KubernetesObject | undefined> | undefined;
     if (desired.children.some(isRoute)) {
       routes = new Map();
@@ -134,7 +147,10 @@ export class PlatformReconciler {
     if (!needsApply(desired, live)) return;
     const what = describeRef(refOf(desired));
     if (this.o.dryRun) {
-      this.o.log(`dry-run: would ${live ? 'update' : 'create'} ${what}`, live ? { changes: differences(desired, live) } : { object: desired });
+      this.o.log(
+        `dry-run: would ${live ? 'update' : 'create'} ${what}`,
+        live ? { changes: differences(desired, live) } : { object: desired },
+      );
       return;
     }
     await this.o.cluster.apply(desired);
@@ -150,26 +166,27 @@ export class PlatformReconciler {
   private async prune(platform: GirokPlatform, desired: DesiredState, errors: string[]): Promise<void> {
     const keep = new Set(desired.children.map((c) => `${c.kind}/${c.metadata?.name}`));
     const selector = `${INSTANCE_LABEL}=${desired.view.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
-    for (const [apiVersion, kind] of OWNED_KINDS) {
-      let live: KubernetesObject[];
-      try {
-        live = await this.o.cluster.list(apiVersion, kind, desired.view.namespace, selector);
-      } catch (e) {
-        if (e instanceof KindNotServedError) continue;
-        errors.push(`listing ${kind}: ${message(e)}`);
-        continue;
-      }
-      for (const object of live) {
-        if (keep.has(`${kind}/${object.metadata?.name}`)) continue;
-        const what = describeRef({ ...refOf(object), apiVersion, kind });
-        if (this.o.dryRun) {
-          this.o.log(`dry-run: would delete ${what}`);
-          continue;
+    await Promise.all(
+      OWNED_KINDS.map(async ([apiVersion, kind]) => {
+        let live: KubernetesObject[];
+        try {
+          live = await this.o.cluster.list(apiVersion, kind, desired.view.namespace, selector);
+        } catch (e) {
+          if (!(e instanceof KindNotServedError)) errors.push(`listing ${kind}: ${message(e)}`);
+          return;
         }
-        await this.o.cluster.delete({ ...refOf(object), apiVersion, kind });
-        await this.o.cluster.event(platform, 'Normal', 'Pruned', `deleted ${what}, no longer desired`);
-      }
-    }
+        for (const object of live) {
+          if (keep.has(`${kind}/${object.metadata?.name}`)) continue;
+          const what = describeRef({ ...refOf(object), apiVersion, kind });
+          if (this.o.dryRun) {
+            this.o.log(`dry-run: would delete ${what}`);
+            continue;
+          }
+          await this.o.cluster.delete({ ...refOf(object), apiVersion, kind });
+          await this.o.cluster.event(platform, 'Normal', 'Pruned', `deleted ${what}, no longer desired`);
+        }
+      }),
+    );
   }
 
   /** The shared CoreDNS ConfigMap, applied with a field manager of this platform's own so it owns only its key. */

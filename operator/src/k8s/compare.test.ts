@@ -54,7 +54,9 @@ describe('needsApply', () => {
 describe('differences', () => {
   it('names each path that differs, down to the list element', () => {
     const want = { spec: { replicas: 2, template: { containers: [{ name: 'a', image: 'x:2' }] } } };
-    const have = { spec: { replicas: 3, template: { containers: [{ name: 'a', image: 'x:1', ports: [] }] } } };
+    const have = {
+      spec: { replicas: 3, template: { containers: [{ name: 'a', image: 'x:1', ports: [] }] } },
+    };
     expect(differences(want, have)).toEqual(['spec.replicas', 'spec.template.containers[0].image']);
     expect(differences(want, want)).toEqual([]);
   });

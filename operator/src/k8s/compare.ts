@@ -45,9 +45,18 @@ export function differences(want: unknown, have: unknown, path = ''): string[] {
   if (Array.isArray(want) && Array.isArray(have) && want.length === have.length) {
     return want.flatMap((w, i) => differences(w, have[i], `${path}[${i}]`));
   }
-  if (want && typeof want === 'object' && !Array.isArray(want) && have && typeof have === 'object' && !Array.isArray(have)) {
+  if (
+    want &&
+    typeof want === 'object' &&
+    !Array.isArray(want) &&
+    have &&
+    typeof have === 'object' &&
+    !Array.isArray(have)
+  ) {
     const h = have as Record<string, unknown>;
-    return Object.entries(want).flatMap(([k, v]) => (v === undefined ? [] : differences(v, h[k], path ? `${path}.${k}` : k)));
+    return Object.entries(want).flatMap(([k, v]) =>
+      v === undefined ? [] : differences(v, h[k], path ? `${path}.${k}` : k),
+    );
   }
   return [path || '(root)'];
 }
