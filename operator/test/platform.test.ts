@@ -86,6 +86,9 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     for (const type of ['ServicesReady', 'RoutesReady', 'DnsReady', 'TopicsReady'])
       expect(condition(ready, type)?.status).toBe('True');
     expect(condition(ready, 'Degraded')?.status).toBe('False');
+    const table = (await kubectl('-n', ns, 'get', 'gp')).trim().split('\n');
+    expect(table[0]?.split(/\s+/)).toEqual(['NAME', 'READY', 'ENVIRONMENT', 'VERSION', 'AGE']);
+    expect(table[1]?.split(/\s+/).slice(0, 4)).toEqual([name, 'True', 'dev', '1.0.0']);
     expect(ready.status?.services?.identity).toEqual({
       image: 'registry.girok.test/girok/identity-service:1.0.0',
       replicas: 2,

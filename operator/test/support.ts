@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exec, goModuleDir, infraEnv, versions } from '@girok/e2e/infra';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { GirokPlatform, GirokPlatformSpec } from '../src/api/platform.ts';
 import { PlatformController } from '../src/controllers/platform-controller.ts';
@@ -37,13 +43,18 @@ export async function installCrds(): Promise<void> {
     path.join(gatewayApi, 'config/crd/standard'),
   );
   await kubectl('apply', '--server-side', '--force-conflicts', '-f', CRD_FILE);
-  await kubectl(
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/girokplatforms.platform.girok.dev',
-    'crd/grpcroutes.gateway.networking.k8s.io',
-  );
+  // Polled rather than `kubectl wait`, which fails at once if a CRD is not listed yet.
+  const crds = kubeConfig().makeApiClient(ApiextensionsV1Api);
+  for (const name of [
+    'girokplatforms.platform.girok.dev',
+    'grpcroutes.gateway.networking.k8s.io',
+    'httproutes.gateway.networking.k8s.io',
+  ]) {
+    await until(`CRD ${name} to be Established`, async () => {
+      const crd = await crds.readCustomResourceDefinition({ name });
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    });
+  }
 }
 
 export function operatorUnderTest(
