@@ -3,12 +3,15 @@ import type { Cluster } from './cluster.ts';
 export interface Writes {
   total: number;
   byVerb: Record<string, number>;
+  /** `apply Deployment/girok-identity`, ... in order, so a failed count names what was written. */
+  log: string[];
 }
 
 /** Wraps a Cluster and counts every write it makes (the suites and the benchmark assert on these). */
 export function countingCluster(inner: Cluster): { cluster: Cluster; writes: Writes } {
-  const writes: Writes = { total: 0, byVerb: {} };
-  const count = (verb: string) => {
+  const writes: Writes = { total: 0, byVerb: {}, log: [] };
+  const count = (verb: string, what = '') => {
+    writes.log.push(`${verb} ${what}`.trim());
     writes.total++;
     writes.byVerb[verb] = (writes.byVerb[verb] ?? 0) + 1;
   };
@@ -18,19 +21,19 @@ export function countingCluster(inner: Cluster): { cluster: Cluster; writes: Wri
       get: (ref) => inner.get(ref),
       list: (...args) => inner.list(...args),
       apply: (o, m) => {
-        count('apply');
+        count('apply', `${o.kind}/${o.metadata?.name}`);
         return inner.apply(o, m);
       },
       delete: (ref) => {
-        count('delete');
+        count('delete', `${ref.kind}/${ref.name}`);
         return inner.delete(ref);
       },
       replaceStatus: (p) => {
-        count('status');
+        count('status', `${p.metadata?.name}`);
         return inner.replaceStatus(p);
       },
       event: (...args) => {
-        count('event');
+        count('event', args[2]);
         return inner.event(...args);
       },
     },
