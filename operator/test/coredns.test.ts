@@ -1,38 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, infraEnv, resolveA, startCoreDns } from '@girok/e2e/infra';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createNamespace,
-  installCrds,
-  kubeConfig,
-  kubectl,
-  kubectlApply,
-  operatorUnderTest,
-  platform,
-  until,
-} from './support.ts';
+import { kubectl, kubectlApply, operatorUnderTest, platform, suiteNamespace, until } from './support.ts';
 
 describe('the generated CoreDNS snippet, loaded by a real CoreDNS', () => {
-  const ns = `gpd-${randomUUID().slice(0, 8)}`;
-  let kc: KubeConfig;
+  const { ns, kc } = suiteNamespace('gpd');
   let core: CoreV1Api;
 
   beforeAll(async () => {
-    kc = kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
-    await installCrds();
-    await createNamespace(kc, ns);
   });
 
   afterAll(async () => {
     // Let the reconciler run the finalizer, so the namespace is not left waiting on it.
     await kubectl('-n', ns, 'delete', 'girokplatform/girok', '--wait=false').catch(() => {});
     await operatorUnderTest(kc).reconciler.reconcile(ns, 'girok');
-    await core?.deleteNamespace({ name: ns }).catch(() => {});
   });
 
   it('resolves <component>.svc-<env>.<domain> to the component’s ClusterIP', async () => {

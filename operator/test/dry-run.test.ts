@@ -1,31 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createNamespace,
-  installCrds,
-  kubeConfig,
-  kubectlApply,
-  operatorUnderTest,
-  platform,
-} from './support.ts';
+import { AppsV1Api } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { kubectlApply, operatorUnderTest, platform, suiteNamespace } from './support.ts';
 
 describe('dry-run mode', () => {
-  const ns = `gpr-${randomUUID().slice(0, 8)}`;
-  let kc: KubeConfig;
-
-  beforeAll(async () => {
-    kc = kubeConfig();
-    await installCrds();
-    await createNamespace(kc, ns);
-  });
-
-  afterAll(async () => {
-    await kc
-      ?.makeApiClient(CoreV1Api)
-      .deleteNamespace({ name: ns })
-      .catch(() => {});
-  });
+  const { ns, kc } = suiteNamespace('gpr');
 
   it('logs what it would create and change, and writes nothing', async () => {
     await kubectlApply(platform(ns, 'girok'));

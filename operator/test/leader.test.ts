@@ -2,18 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { freePort, infraEnv } from '@girok/e2e/infra';
-import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  condition,
-  createNamespace,
-  installCrds,
-  kubeConfig,
-  kubectlApply,
-  platform,
-  readPlatform,
-  until,
-} from './support.ts';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { condition, kubectlApply, platform, readPlatform, suiteNamespace, until } from './support.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -24,9 +15,8 @@ interface Operator {
 }
 
 describe('the operator process: leader election and restarts', () => {
-  const ns = `gpl-${randomUUID().slice(0, 8)}`;
+  const { ns, kc } = suiteNamespace('gpl');
   const leaseName = `girok-operator-${randomUUID().slice(0, 8)}`;
-  let kc: KubeConfig;
   const running: Operator[] = [];
 
   const start = async (identity: string): Promise<Operator> => {
@@ -61,18 +51,8 @@ describe('the operator process: leader election and restarts', () => {
     return text.match(new RegExp(`leader_election_master_status\\{name="${leaseName}"\\} (\\d)`))?.[1];
   };
 
-  beforeAll(async () => {
-    kc = kubeConfig();
-    await installCrds();
-    await createNamespace(kc, ns);
-  });
-
   afterAll(async () => {
     for (const op of running) op.process.kill('SIGKILL');
-    await kc
-      ?.makeApiClient(CoreV1Api)
-      .deleteNamespace({ name: ns })
-      .catch(() => {});
   });
 
   it('lets one of two operators lead; when the leader is killed the other takes over within the lease', async () => {

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { infraEnv } from '@girok/e2e/infra';
 import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  type KubeConfig,
   NetworkingV1Api,
   PolicyV1Api,
 } from '@kubernetes/client-node';
@@ -13,21 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acceptRoutes,
   condition,
-  createNamespace,
-  installCrds,
-  kubeConfig,
   kubectl,
   kubectlApply,
   operatorUnderTest,
   platform,
   readPlatform,
+  suiteNamespace,
   until,
 } from './support.ts';
 
 describe('a GirokPlatform reconciled on a real API server', () => {
-  const ns = `gp-${randomUUID().slice(0, 8)}`;
+  const { ns, kc } = suiteNamespace('gp');
   const name = 'girok';
-  let kc: KubeConfig;
   let op: ReturnType<typeof operatorUnderTest>;
   const logged: { message: string; fields?: Record<string, unknown> }[] = [];
   let apps: AppsV1Api;
@@ -42,11 +37,8 @@ describe('a GirokPlatform reconciled on a real API server', () => {
   });
 
   beforeAll(async () => {
-    kc = kubeConfig();
     apps = kc.makeApiClient(AppsV1Api);
     core = kc.makeApiClient(CoreV1Api);
-    await installCrds();
-    await createNamespace(kc, ns);
     op = operatorUnderTest(kc, {
       log: (message, fields) => logged.push({ message, ...(fields ? { fields } : {}) }),
     });
@@ -55,7 +47,6 @@ describe('a GirokPlatform reconciled on a real API server', () => {
 
   afterAll(async () => {
     await op?.controller.stop();
-    await core?.deleteNamespace({ name: ns }).catch(() => {});
   });
 
   const deployment = (component: string) =>

@@ -5,17 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exec, freePort, infraEnv, versions } from '@girok/e2e/infra';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   condition,
   createNamespace,
-  installCrds,
-  kubeConfig,
   kubectl,
   kubectlApply,
   platform,
   readPlatform,
+  suiteNamespace,
   until,
 } from './support.ts';
 
@@ -25,16 +24,12 @@ const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 describe('the chart’s RBAC is enough to run the operator', () => {
   const release = `girok-op-${randomUUID().slice(0, 6)}`;
   const system = `${release}-system`;
-  const ns = `gpb-${randomUUID().slice(0, 8)}`;
-  let kc: KubeConfig;
+  const { ns, kc } = suiteNamespace('gpb');
   let operator: ChildProcess | undefined;
   const files: string[] = [];
 
   beforeAll(async () => {
-    kc = kubeConfig();
-    await installCrds();
     await createNamespace(kc, system);
-    await createNamespace(kc, ns);
   });
 
   afterAll(async () => {
@@ -42,7 +37,6 @@ describe('the chart’s RBAC is enough to run the operator', () => {
     for (const f of files) fs.rmSync(f, { force: true });
     await kubectl('delete', 'clusterrole,clusterrolebinding', release).catch(() => {});
     const core = kc?.makeApiClient(CoreV1Api);
-    await core?.deleteNamespace({ name: ns }).catch(() => {});
     await core?.deleteNamespace({ name: system }).catch(() => {});
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import {
   KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
 import type { GirokPlatform, GirokPlatformSpec } from '../src/api/platform.ts';
 import { PlatformController } from '../src/controllers/platform-controller.ts';
@@ -198,4 +200,24 @@ export async function acceptRoutes(kc: KubeConfig, namespace: string, gateway: s
 
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+}
+
+/**
+ * Registers what every operator suite needs: the CRDs installed and a fresh namespace before it,
+ * the namespace deleted after the suite's own cleanup (after-hooks run in reverse order).
+ */
+export function suiteNamespace(prefix: string): { readonly ns: string; readonly kc: KubeConfig } {
+  const ns = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const kc = kubeConfig();
+  beforeAll(async () => {
+    await installCrds();
+    await createNamespace(kc, ns);
+  });
+  afterAll(async () => {
+    await kc
+      .makeApiClient(CoreV1Api)
+      .deleteNamespace({ name: ns })
+      .catch(() => {});
+  });
+  return { ns, kc };
 }

@@ -1,31 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import { Infra, infraEnv, loadInfraConfig, stderrProgress } from '@girok/e2e/infra';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   condition,
-  createNamespace,
-  installCrds,
-  kubeConfig,
   kubectl,
   kubectlApply,
   operatorUnderTest,
   platform,
   readPlatform,
+  suiteNamespace,
   until,
 } from './support.ts';
 
 describe('topics when the broker goes away and comes back', () => {
-  const ns = `gpt-${randomUUID().slice(0, 8)}`;
+  const { ns, kc } = suiteNamespace('gpt');
   const infra = new Infra(loadInfraConfig(), stderrProgress());
-  let kc: KubeConfig;
   let op: ReturnType<typeof operatorUnderTest>;
 
   beforeAll(async () => {
-    kc = kubeConfig();
-    await installCrds();
-    await createNamespace(kc, ns);
     op = operatorUnderTest(kc);
     await op.controller.start();
   });
@@ -33,10 +25,6 @@ describe('topics when the broker goes away and comes back', () => {
   afterAll(async () => {
     await op?.controller.stop();
     await infra.up(['kafka']);
-    await kc
-      ?.makeApiClient(CoreV1Api)
-      .deleteNamespace({ name: ns })
-      .catch(() => {});
   });
 
   it('reports TopicsReady=False and Degraded while Kafka is down, then recovers by itself', async () => {

@@ -1,31 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { GirokPlatform } from '../src/api/platform.ts';
-import { createNamespace, installCrds, kubeConfig, kubectl, platform } from './support.ts';
+import { kubectl, platform, suiteNamespace } from './support.ts';
 
 describe('the API server validates a GirokPlatform with readable messages', () => {
-  const ns = `gpv-${randomUUID().slice(0, 8)}`;
-  let kc: KubeConfig;
+  const { ns, kc } = suiteNamespace('gpv');
   let custom: CustomObjectsApi;
   const crd = { group: 'platform.girok.dev', version: 'v1alpha1', plural: 'girokplatforms', namespace: ns };
 
   beforeAll(async () => {
-    kc = kubeConfig();
     custom = kc.makeApiClient(CustomObjectsApi);
-    await installCrds();
-    await createNamespace(kc, ns);
-  });
-
-  afterAll(async () => {
-    await kc
-      ?.makeApiClient(CoreV1Api)
-      .deleteNamespace({ name: ns })
-      .catch(() => {});
   });
 
   const rejection = async (body: GirokPlatform, create = true): Promise<string> => {
