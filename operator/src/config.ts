@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /** The operator's settings, parsed once at start-up; a bad value stops it with the variable's name. */
 export interface OperatorConfig {
   /** Kubeconfig path; empty means in-cluster service-account credentials. */
@@ -32,7 +34,7 @@ const bool = (env: NodeJS.ProcessEnv, name: string): boolean => {
 
 export function loadOperatorConfig(
   env: NodeJS.ProcessEnv = process.env,
-  hostname = 'girok-operator',
+  hostname = os.hostname(),
 ): OperatorConfig {
   return {
     kubeconfig: env.KUBECONFIG ?? '',

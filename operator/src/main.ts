@@ -1,6 +1,5 @@
 // The operator process: leader election, then watch -> queue -> reconcile; /metrics, /healthz, /readyz.
 import http from 'node:http';
-import os from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadOperatorConfig } from './config.ts';
 import { PlatformController } from './controllers/platform-controller.ts';
@@ -13,7 +12,7 @@ import { kafkaTopicAdmin } from './topics/topic-admin.ts';
 const log = (message: string, fields: Record<string, unknown> = {}) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg: message, ...fields })}\n`);
 
-const config = loadOperatorConfig(process.env, os.hostname());
+const config = loadOperatorConfig();
 const kc = new KubeConfig();
 if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
 else kc.loadFromCluster();
