@@ -41,6 +41,7 @@ export const OWNED_KINDS: readonly [apiVersion: string, kind: string][] = [
 ];
 
 const isRoute = (o: KubernetesObject) => o.apiVersion === GATEWAY_API;
+const keyOf = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
 /** JSON with sorted keys and Dates as ISO strings: the API server stores custom resources with sorted keys. */
 const canonicalJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) => {
@@ -83,13 +84,17 @@ export class PlatformReconciler {
 
     const applyErrors: string[] = [];
     let routesError: string | undefined;
+    // One LIST per owned kind, not a GET per child: the compare, the prune and the status all read it.
+    const live = await this.listOwned(desired, applyErrors);
     // Configuration first (the Pods read it), then everything else; each wave in parallel.
     const isConfig = (o: KubernetesObject) => o.kind === 'ConfigMap';
     for (const wave of [desired.children.filter(isConfig), desired.children.filter((o) => !isConfig(o))]) {
       await Promise.all(
         wave.map(async (child) => {
           try {
-            await this.applyIfChanged(platform, child);
+            const key = keyOf(child);
+            const applied = await this.applyIfChanged(platform, child, live.get(key));
+            if (applied) live.set(key, applied);
           } catch (e) {
             const what = `applying ${describeRef(refOf(child))}: ${message(e)}`;
             if (!isRoute(child)) applyErrors.push(what);
@@ -101,31 +106,21 @@ export class PlatformReconciler {
         }),
       );
     }
-    await this.prune(platform, desired, applyErrors);
+    await this.prune(platform, desired, live);
     const dns = desired.dns ? await this.writeDns(platform, desired.dns, desired.dns.content) : undefined;
     const topics = desired.topics ? await this.convergeTopics(platform, desired) : undefined;
 
     const deployments = new Map(
-      await Promise.all(
-        desired.view.components.map(
-          async (c) =>
-            [
-              c.objectName,
-              (await cluster.get({
-                apiVersion: 'apps/v1',
-                kind: 'Deployment',
-                namespace,
-                name: c.objectName,
-              })) as V1Deployment | undefined,
-            ] as const,
-        ),
-      ),
+      desired.view.components.map((c) => [
+        c.objectName,
+        live.get(`Deployment/${c.objectName}`) as V1Deployment | undefined,
+      ]),
     );
     let routes: Map<string, KubernetesObject | undefined> | undefined;
     if (desired.children.some(isRoute)) {
       routes = new Map();
       for (const r of desired.children.filter((c) => isRoute(c) && c.kind !== 'Gateway')) {
-        routes.set(r.metadata?.name ?? '', routesError ? undefined : await cluster.get(refOf(r)));
+        routes.set(r.metadata?.name ?? '', routesError ? undefined : live.get(keyOf(r)));
       }
     }
     const seen: Observation = {
@@ -141,50 +136,68 @@ export class PlatformReconciler {
   }
 
   /** One idiom per owned object: build, compare, apply only on difference, emit an Event. */
-  private async applyIfChanged(platform: GirokPlatform, child: KubernetesObject): Promise<void> {
+  private async applyIfChanged(
+    platform: GirokPlatform,
+    child: KubernetesObject,
+    live: KubernetesObject | undefined,
+  ): Promise<KubernetesObject | undefined> {
     const desired = withAppliedHash(child);
-    const live = await this.o.cluster.get(refOf(desired));
-    if (!needsApply(desired, live)) return;
+    if (!needsApply(desired, live)) return undefined;
     const what = describeRef(refOf(desired));
     if (this.o.dryRun) {
       this.o.log(
         `dry-run: would ${live ? 'update' : 'create'} ${what}`,
         live ? { changes: differences(desired, live) } : { object: desired },
       );
-      return;
+      return undefined;
     }
-    await this.o.cluster.apply(desired);
+    const applied = await this.o.cluster.apply(desired);
     await this.o.cluster.event(
       platform,
       'Normal',
       live ? 'Updated' : 'Created',
       `${live ? 'updated' : 'created'} ${what}`,
     );
+    return applied;
+  }
+
+  /**
+   * The platform's children as they are, by `Kind/name`: one LIST per owned kind with its labels.
+   * List items carry no apiVersion/kind, so they are filled in to compare like a GET's answer.
+   */
+  private async listOwned(desired: DesiredState, errors: string[]): Promise<Map<string, KubernetesObject>> {
+    const selector = `${INSTANCE_LABEL}=${desired.view.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
+    const lists = await Promise.all(
+      OWNED_KINDS.map(async ([apiVersion, kind]) => {
+        try {
+          const items = await this.o.cluster.list(apiVersion, kind, desired.view.namespace, selector);
+          return items.map((o) => ({ ...o, apiVersion, kind }));
+        } catch (e) {
+          if (!(e instanceof KindNotServedError)) errors.push(`listing ${kind}: ${message(e)}`);
+          return [];
+        }
+      }),
+    );
+    return new Map(lists.flat().map((o) => [keyOf(o), o]));
   }
 
   /** Deletes what carries this platform's labels but is no longer desired. */
-  private async prune(platform: GirokPlatform, desired: DesiredState, errors: string[]): Promise<void> {
-    const keep = new Set(desired.children.map((c) => `${c.kind}/${c.metadata?.name}`));
-    const selector = `${INSTANCE_LABEL}=${desired.view.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
+  private async prune(
+    platform: GirokPlatform,
+    desired: DesiredState,
+    live: ReadonlyMap<string, KubernetesObject>,
+  ) {
+    const keep = new Set(desired.children.map(keyOf));
+    const doomed = [...live.values()].filter((o) => !keep.has(keyOf(o)));
     await Promise.all(
-      OWNED_KINDS.map(async ([apiVersion, kind]) => {
-        let live: KubernetesObject[];
-        try {
-          live = await this.o.cluster.list(apiVersion, kind, desired.view.namespace, selector);
-        } catch (e) {
-          if (!(e instanceof KindNotServedError)) errors.push(`listing ${kind}: ${message(e)}`);
+      doomed.map(async (object) => {
+        const what = describeRef(refOf(object));
+        if (this.o.dryRun) {
+          this.o.log(`dry-run: would delete ${what}`);
           return;
         }
-        for (const object of live) {
-          if (keep.has(`${kind}/${object.metadata?.name}`)) continue;
-          const what = describeRef({ ...refOf(object), apiVersion, kind });
-          if (this.o.dryRun) {
-            this.o.log(`dry-run: would delete ${what}`);
-            continue;
-          }
-          await this.o.cluster.delete({ ...refOf(object), apiVersion, kind });
-          await this.o.cluster.event(platform, 'Normal', 'Pruned', `deleted ${what}, no longer desired`);
-        }
+        await this.o.cluster.delete(refOf(object));
+        await this.o.cluster.event(platform, 'Normal', 'Pruned', `deleted ${what}, no longer desired`);
       }),
     );
   }
