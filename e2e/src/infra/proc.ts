@@ -132,7 +132,7 @@ export function tailFile(file: string, lines = TAIL_LINES): string {
   }
 }
 
-export function lastLines(text: string, count: number): string {
+function lastLines(text: string, count: number): string {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   return lines.slice(-count).join('\n');

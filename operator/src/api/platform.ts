@@ -7,7 +7,7 @@ export const PLURAL = 'girokplatforms';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** The components of the platform, as the spec names them. */
-export const componentKeys = ['identity', 'auth', 'legal', 'authBff', 'audit'] as const;
+const componentKeys = ['identity', 'auth', 'legal', 'authBff', 'audit'] as const;
 export type ComponentKey = (typeof componentKeys)[number];
 
 export interface SecretKeyRef {

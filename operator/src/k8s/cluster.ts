@@ -44,8 +44,7 @@ export interface Cluster {
 }
 
 /** Not found, gone, or a kind the server does not serve (e.g. Gateway API CRDs not installed). */
-export const isNotFound = (e: unknown) => e instanceof ApiException && e.code === 404;
-export const isConflict = (e: unknown) => e instanceof ApiException && e.code === 409;
+const isNotFound = (e: unknown) => e instanceof ApiException && e.code === 404;
 
 /** Whether the server serves this kind at all (a 404 on list means no such resource). */
 export class KindNotServedError extends Error {}

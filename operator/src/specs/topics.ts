@@ -10,7 +10,7 @@ export interface TopicSpec {
 const DAY = 24 * 60 * 60 * 1000;
 
 /** The platform's topics (DESIGN.md §3): `<domain>.<aggregate>.v1`, keyed by aggregate id. */
-export const topicCatalogue: readonly TopicOverride[] = [
+const topicCatalogue: readonly TopicOverride[] = [
   { name: 'identity.account.v1', partitions: 6, retentionMs: 7 * DAY, cleanupPolicy: 'delete' },
   { name: 'identity.session.v1', partitions: 6, retentionMs: 3 * DAY, cleanupPolicy: 'delete' },
   { name: 'identity.device.v1', partitions: 6, retentionMs: 7 * DAY, cleanupPolicy: 'delete' },

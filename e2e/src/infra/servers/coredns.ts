@@ -6,13 +6,12 @@ import { logFile, pidFile, type ServerContext, type ServerDef, serverDir, toolDi
 import { versions } from '../versions.ts';
 import { resolveA } from './probes.ts';
 
-export const corednsBinary = (ctx: ServerContext) =>
-  path.join(toolDir(ctx, 'coredns', versions.coredns), 'coredns');
+const corednsBinary = (ctx: ServerContext) => path.join(toolDir(ctx, 'coredns', versions.coredns), 'coredns');
 /** A hosts file the shared instance serves and re-reads every second: tests add names by writing it. */
-export const corednsHostsFile = (ctx: ServerContext) => path.join(serverDir(ctx, 'coredns'), 'hosts');
+const corednsHostsFile = (ctx: ServerContext) => path.join(serverDir(ctx, 'coredns'), 'hosts');
 
 /** The name the harness itself serves, to know the server answers. */
-export const CANARY_NAME = 'infra.girok.test';
+const CANARY_NAME = 'infra.girok.test';
 
 const corefile = (port: number, hostsFile: string) => `.:${port} {
     bind 127.0.0.1

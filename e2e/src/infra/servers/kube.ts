@@ -17,14 +17,14 @@ const kwokBin = (ctx: ServerContext) => path.join(toolDir(ctx, 'kwok', versions.
 
 const apiDir = (ctx: ServerContext) => serverDir(ctx, 'kube-apiserver');
 /** The admin credentials every component and test uses. */
-export const kubeconfigPath = (ctx: ServerContext) => path.join(apiDir(ctx), 'admin.kubeconfig');
+const kubeconfigPath = (ctx: ServerContext) => path.join(apiDir(ctx), 'admin.kubeconfig');
 const pki = (ctx: ServerContext, file: string) => path.join(apiDir(ctx), 'pki', file);
 const tokenPath = (ctx: ServerContext) => path.join(apiDir(ctx), 'admin.token');
 const apiUrl = (ctx: ServerContext) => `https://127.0.0.1:${ctx.config.ports.kubeApiserver}`;
 const adminToken = (ctx: ServerContext) => fs.readFileSync(tokenPath(ctx), 'utf8').trim();
 const etcdUrl = (ctx: ServerContext) => `http://127.0.0.1:${ctx.config.ports.etcdClient}`;
 
-export const KWOK_NODE = 'kwok-node-0';
+const KWOK_NODE = 'kwok-node-0';
 
 export const etcd: ServerDef = {
   name: 'etcd',
