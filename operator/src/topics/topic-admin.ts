@@ -34,6 +34,8 @@ const client = (access: BrokerAccess) =>
     logLevel: logLevel.NOTHING,
   }).admin();
 
+const configEntries = (t: TopicSpec) => Object.entries(t.configs).map(([name, value]) => ({ name, value }));
+
 export function kafkaTopicAdmin(): TopicAdmin {
   return {
     async converge(access, topics) {
@@ -48,7 +50,7 @@ export function kafkaTopicAdmin(): TopicAdmin {
             topics: missing.map((t) => ({
               topic: t.name,
               numPartitions: t.partitions,
-              configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+              configEntries: configEntries(t),
             })),
           });
         }
@@ -80,7 +82,7 @@ export function kafkaTopicAdmin(): TopicAdmin {
               resources: drifted.map((t) => ({
                 type: ConfigResourceTypes.TOPIC,
                 name: t.name,
-                configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+                configEntries: configEntries(t),
               })),
             });
           }
