@@ -7,7 +7,10 @@ export default defineConfig({
     projects: [
       { test: { name: 'e2e:unit', root: './e2e', include: ['src/**/*.test.ts'] } },
       { test: { name: 'operator:unit', root: './operator', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'kit:unit', root: './services/kit', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'identity:unit', root: './services/identity', include: ['src/**/*.test.ts'] } },
       './e2e/vitest.config.ts',
+      './services/kit/vitest.config.ts',
       './operator/vitest.config.ts',
     ],
     reporters: ['default', './scripts/summary-reporter.ts'],

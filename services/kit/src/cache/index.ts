@@ -1,0 +1,3 @@
+export * from './key-value-store.ts';
+export * from './rate-limiter.ts';
+export * from './valkey-store.ts';

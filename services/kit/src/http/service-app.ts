@@ -1,0 +1,96 @@
+import type { LoggerService, ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Histogram, type Registry } from 'prom-client';
+import { REQUEST_ID_KEY, requestIdFrom } from '../context/request-context.ts';
+import type { Logger } from '../logging/logger.ts';
+import { ProblemDetailsFilter } from './problem-details.filter.ts';
+import { RequestContextInterceptor } from './request-context.interceptor.ts';
+import { RestRpcResponseInterceptor } from './rest-rpc.ts';
+
+/** Nest's framework logs through the service's pino logger. */
+function nestLogger(logger: Logger): LoggerService {
+  return {
+    log: (message: unknown, context?: string) => logger.debug({ context }, String(message)),
+    error: (message: unknown, ...rest: unknown[]) => logger.error({ detail: rest }, String(message)),
+    warn: (message: unknown, context?: string) => logger.warn({ context }, String(message)),
+    debug: (message: unknown, context?: string) => logger.trace({ context }, String(message)),
+    verbose: (message: unknown, context?: string) => logger.trace({ context }, String(message)),
+  };
+}
+
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+export interface ServiceAppOptions {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly readiness: readonly ReadinessCheck[];
+  /** Largest accepted JSON body; identity requests are small. */
+  readonly bodyLimitBytes?: number;
+}
+
+type ModuleClass = NonNullable<ModuleMetadata['imports']>[number];
+
+/**
+ * A service's HTTP face: NestJS on Fastify with problem+json errors, request ids, the REST↔RPC
+ * serialiser, `/health/live`, `/health/ready`, `/metrics`, and graceful shutdown (Fastify
+ * finishes in-flight requests and answers 503 to new ones while closing).
+ */
+export async function createServiceApp(module: ModuleClass, options: ServiceAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    requestIdHeader: false,
+    genReqId: (request: { headers: Record<string, unknown> }) => requestIdFrom(request.headers[REQUEST_ID_KEY]),
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
+    logger: nestLogger(options.logger),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new ProblemDetailsFilter(options.logger));
+  app.useGlobalInterceptors(new RequestContextInterceptor(), new RestRpcResponseInterceptor());
+  app.enableShutdownHooks();
+  registerOperationalRoutes(app.getHttpAdapter().getInstance(), options);
+  return app;
+}
+
+function registerOperationalRoutes(fastify: FastifyInstance, options: ServiceAppOptions): void {
+  collectDefaultMetrics({ register: options.registry });
+  const duration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'REST request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [options.registry],
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    duration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  fastify.get('/health/live', async () => ({ status: 'ok' }));
+  fastify.get('/health/ready', async (_request, reply) => {
+    const results = await Promise.all(
+      options.readiness.map(async ({ name, check }) => {
+        try {
+          await check();
+          return [name, 'ok'] as const;
+        } catch {
+          return [name, 'unavailable'] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, state]) => state === 'ok');
+    reply.status(ready ? 200 : 503);
+    return { status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) };
+  });
+  fastify.get('/metrics', async (_request, reply) => {
+    reply.type(options.registry.contentType);
+    return options.registry.metrics();
+  });
+}

@@ -1,0 +1,1 @@
+export * from './uuidv7.ts';

@@ -1,0 +1,2 @@
+export * from './failure-classes.ts';
+export * from './resilience-policy.ts';
