@@ -11,6 +11,7 @@ export default defineConfig({
       { test: { name: 'identity:unit', root: './services/identity', include: ['src/**/*.test.ts'] } },
       './e2e/vitest.config.ts',
       './services/kit/vitest.config.ts',
+      './services/identity/vitest.config.ts',
       './operator/vitest.config.ts',
     ],
     reporters: ['default', './scripts/summary-reporter.ts'],

@@ -41,7 +41,8 @@ const LIMITS = {
 } as const;
 
 const ARGON2_VERSION = 19; // 0x13, the only version node:crypto computes
-const PHC = /^\$argon2id\$v=(\d{1,10})\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,10})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+const PHC =
+  /^\$argon2id\$v=(\d{1,10})\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,10})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
 interface ParsedHash {
   readonly params: Argon2Params;
@@ -58,46 +59,60 @@ function malformed(reason: string): DomainError {
   );
 }
 
+type Limited = keyof typeof LIMITS;
+
+/** Why a parameter is unusable, or undefined when it is fine. */
+function paramProblem(params: Argon2Params): string | undefined {
+  for (const name of Object.keys(LIMITS) as Limited[]) {
+    const value = params[name];
+    const { min, max } = LIMITS[name];
+    if (!Number.isInteger(value) || value < min || value > max) return `${name} is outside ${min}..${max}`;
+  }
+  // argon2 needs at least 8 KiB per lane; node:crypto would throw a RangeError otherwise.
+  if (params.memoryKiB < 8 * params.parallelism) return 'memoryKiB is below 8 KiB per lane';
+  return undefined;
+}
+
 /** PHC decimals have no sign and no leading zeros; anything else is not a hash we wrote. */
-function decimal(text: string, name: keyof typeof LIMITS): number {
+function decimal(text: string, name: Limited): number {
   const value = Number(text);
   if (String(value) !== text) throw malformed(`${name} is not a canonical decimal`);
-  const { min, max } = LIMITS[name];
-  if (value < min || value > max) throw malformed(`${name} is outside ${min}..${max}`);
   return value;
 }
 
 /** Unpadded standard base64; re-encoding must give the same text, so stray bits are refused. */
-function b64(text: string, name: keyof typeof LIMITS): Buffer {
+function b64(text: string, name: 'salt' | 'hash'): Buffer {
   const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64').replace(/=+$/, '') !== text) throw malformed(`${name} is not canonical base64`);
-  const { min, max } = LIMITS[name];
-  if (bytes.length < min || bytes.length > max) throw malformed(`${name} is not ${min}..${max} bytes`);
+  if (unpadded(bytes) !== text) throw malformed(`${name} is not canonical unpadded base64`);
   return bytes;
 }
 
 function parsePhc(phc: string): ParsedHash {
   const match = PHC.exec(phc);
   if (match === null) throw malformed('expected $argon2id$v=19$m=..,t=..,p=..$<salt>$<hash>');
-  const [, version, m, t, p, salt, hash] = match as unknown as [string, string, string, string, string, string, string];
-  if (Number(version) !== ARGON2_VERSION) throw malformed(`unsupported argon2 version (only v=${ARGON2_VERSION})`);
-  const parallelism = decimal(p, 'parallelism');
-  const memoryKiB = decimal(m, 'memoryKiB');
-  // argon2 needs at least 8 KiB per lane; node:crypto would throw a RangeError otherwise.
-  if (memoryKiB < 8 * parallelism) throw malformed('memoryKiB is below 8 KiB per lane');
-  const saltBytes = b64(salt, 'saltBytes');
-  const hashBytes = b64(hash, 'hashBytes');
-  return {
-    params: {
-      memoryKiB,
-      passes: decimal(t, 'passes'),
-      parallelism,
-      saltBytes: saltBytes.length,
-      hashBytes: hashBytes.length,
-    },
-    salt: saltBytes,
-    hash: hashBytes,
+  const [, version, m, t, p, salt64, hash64] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (version !== String(ARGON2_VERSION))
+    throw malformed(`unsupported argon2 version (only v=${ARGON2_VERSION})`);
+  const salt = b64(salt64, 'salt');
+  const hash = b64(hash64, 'hash');
+  const params: Argon2Params = {
+    memoryKiB: decimal(m, 'memoryKiB'),
+    passes: decimal(t, 'passes'),
+    parallelism: decimal(p, 'parallelism'),
+    saltBytes: salt.length,
+    hashBytes: hash.length,
   };
+  const problem = paramProblem(params);
+  if (problem !== undefined) throw malformed(problem);
+  return { params, salt, hash };
 }
 
 function unpadded(bytes: Buffer): string {
@@ -137,9 +152,17 @@ export class PasswordHasher {
 
   /** `params` is injectable so tests can use cheap ones; production keeps the OWASP default. */
   constructor(params: Argon2Params = OWASP_ARGON2ID) {
-    // Route the defaults through the parser so bad injected parameters fail here, not at login.
-    this.#dummy = parsePhc(format(params, randomBytes(params.saltBytes), randomBytes(params.hashBytes)));
-    this.#params = this.#dummy.params;
+    // Bad injected parameters fail at start-up, not at the first login.
+    const problem = paramProblem(params);
+    if (problem !== undefined) {
+      throw new DomainError('INTERNAL', 'PASSWORD_HASHER_CONFIG_INVALID', `argon2id parameters: ${problem}`);
+    }
+    this.#params = { ...params };
+    this.#dummy = {
+      params: this.#params,
+      salt: randomBytes(params.saltBytes),
+      hash: randomBytes(params.hashBytes),
+    };
   }
 
   async hash(password: string): Promise<string> {

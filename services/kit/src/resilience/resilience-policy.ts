@@ -183,7 +183,10 @@ export class ResiliencePolicy {
   }
 
   #isDegradation(error: unknown): boolean {
-    if (error instanceof DomainError && (error.code === DEPENDENCY_UNAVAILABLE || error.code === DEPENDENCY_TIMEOUT)) {
+    if (
+      error instanceof DomainError &&
+      (error.code === DEPENDENCY_UNAVAILABLE || error.code === DEPENDENCY_TIMEOUT)
+    ) {
       return true;
     }
     return this.#isFailure(error);

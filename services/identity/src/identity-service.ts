@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import { IdentityService } from '@girok/contracts/identity/v1/identity';
+import { ValkeyStore } from '@girok/kit/cache';
+import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase } from '@girok/kit/db';
+import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
+import { createServiceApp } from '@girok/kit/http';
+import { createLogger, type Logger } from '@girok/kit/logging';
+import { OutboxRelay } from '@girok/kit/outbox';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { IdentityModule } from './app.module.ts';
+import type { IdentityConfig } from './config.ts';
+import type { PasswordHasher } from './crypto/password-hasher.ts';
+import { IdentityGrpcHandlers } from './grpc/identity.grpc.ts';
+import { migrations } from './migrations/index.ts';
+import type { IdentityDatabase } from './schema/database.ts';
+import { AccountService } from './services/account.service.ts';
+import { type Clock, systemClock } from './tokens.ts';
+
+export interface RunningIdentityService {
+  readonly httpUrl: string;
+  readonly grpcAddress: string;
+  readonly app: NestFastifyApplication;
+  readonly logger: Logger;
+  /** Graceful: stops taking work, drains HTTP and gRPC, stops the relay and the sweeper. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Cheaper hashing parameters for tests that are not about hashing. */
+  readonly passwordHasher?: PasswordHasher;
+  /** Run the outbox relay in this process (default true). */
+  readonly relay?: boolean;
+}
+
+/**
+ * Starts identity-service: migrations, then REST + gRPC, the outbox relay and the deletion
+ * sweeper. Everything it opens, `close()` shuts in reverse order.
+ */
+export async function startIdentityService(config: IdentityConfig, options: StartOptions = {}): Promise<RunningIdentityService> {
+  const logger = options.logger ?? createLogger({ service: config.serviceName, level: config.logLevel });
+  const registry = new Registry();
+  await ensureDatabase(config.databaseUrl);
+  const db = createDatabase<IdentityDatabase>({ url: config.databaseUrl, maxConnections: config.databasePoolSize });
+  const applied = await migrateToLatest(db as never, migrations);
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  const store = new ValkeyStore({ url: config.valkeyUrl, keyPrefix: 'identity:' });
+
+  const app = await createServiceApp(
+    IdentityModule.forRoot({
+      config,
+      db,
+      store,
+      logger,
+      registry,
+      clock: options.clock ?? systemClock,
+      ...(options.passwordHasher === undefined ? {} : { passwordHasher: options.passwordHasher }),
+    }),
+    {
+      logger,
+      registry,
+      readiness: [
+        { name: 'postgres', check: () => pingDatabase(db as never) },
+        { name: 'valkey', check: () => store.ping() },
+      ],
+    },
+  );
+  await app.listen({ port: config.httpPort, host: config.host });
+  const httpPort = (app.getHttpServer().address() as { port: number }).port;
+
+  const handlers = app.get(IdentityGrpcHandlers);
+  const grpc: GrpcServer = createGrpcServer({ logger, services: [{ service: IdentityService, handlers: handlers.handlers }] });
+  const grpcPort = await grpc.listen(config.host, config.grpcPort);
+
+  const kafka = new Kafka({ clientId: config.serviceName, brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const relay =
+    options.relay === false
+      ? undefined
+      : new OutboxRelay({ db: db as never, session: config.databaseUrl, kafka, logger, registry });
+  relay?.start();
+
+  const accounts = app.get(AccountService);
+  const sweeper = setInterval(() => {
+    accounts.sweepDueDeletions().catch((error: unknown) => logger.warn({ err: error }, 'deletion sweep failed'));
+  }, config.deletionSweepIntervalMs);
+  sweeper.unref();
+
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  logger.info({ http: httpPort, grpc: grpcPort }, 'identity-service started');
+  let closing: Promise<void> | undefined;
+  return {
+    httpUrl: `http://${host}:${httpPort}`,
+    grpcAddress: `${host}:${grpcPort}`,
+    app,
+    logger,
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(sweeper);
+        await Promise.all([grpc.shutdown(config.shutdownGraceMs), app.close()]);
+        await relay?.stop();
+        await store.close();
+        await db.destroy();
+      })();
+      return closing;
+    },
+  };
+}

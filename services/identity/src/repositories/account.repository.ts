@@ -1,0 +1,115 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { AccountModeValue, AccountStatusValue, AccountsTable, IdentityDatabase } from '../schema/database.ts';
+import { DATABASE } from '../tokens.ts';
+import type { Executor } from './executor.ts';
+
+export type AccountRow = Selectable<AccountsTable>;
+
+export interface AccountWithMfa extends AccountRow {
+  mfa_enabled: boolean;
+}
+
+/** An account with what login needs: its password hash and whether MFA is on. */
+export interface AccountForLogin extends AccountWithMfa {
+  password_hash: string | null;
+}
+
+const ACCOUNT_COLUMNS = [
+  'accounts.id',
+  'accounts.email',
+  'accounts.username',
+  'accounts.status',
+  'accounts.mode',
+  'accounts.locale',
+  'accounts.country',
+  'accounts.failed_login_count',
+  'accounts.locked_until',
+  'accounts.created_at',
+  'accounts.updated_at',
+  'accounts.deletion_scheduled_at',
+  'accounts.deleted_at',
+] as const;
+
+export interface AccountFilter {
+  readonly mode?: AccountModeValue;
+  readonly status?: AccountStatusValue;
+  readonly query?: string;
+  readonly afterId?: string;
+  readonly limit: number;
+}
+
+@Injectable()
+export class AccountRepository {
+  readonly #db: Kysely<IdentityDatabase>;
+
+  constructor(@Inject(DATABASE) db: Kysely<IdentityDatabase>) {
+    this.#db = db;
+  }
+
+  async insert(account: Insertable<AccountsTable>, tx: Executor = this.#db): Promise<AccountRow> {
+    return tx.insertInto('accounts').values(account).returning(ACCOUNT_COLUMNS).executeTakeFirstOrThrow();
+  }
+
+  async findById(id: string, tx: Executor = this.#db): Promise<AccountRow | undefined> {
+    return tx.selectFrom('accounts').select(ACCOUNT_COLUMNS).where('accounts.id', '=', id).executeTakeFirst();
+  }
+
+  /** Locks the row for the rest of the transaction (read-modify-write of counters and status). */
+  async findByIdForUpdate(id: string, tx: Executor): Promise<AccountRow | undefined> {
+    return tx.selectFrom('accounts').select(ACCOUNT_COLUMNS).where('accounts.id', '=', id).forUpdate().executeTakeFirst();
+  }
+
+  async findWithMfa(id: string, tx: Executor = this.#db): Promise<AccountWithMfa | undefined> {
+    return tx
+      .selectFrom('accounts')
+      .leftJoin('mfa_totp', 'mfa_totp.account_id', 'accounts.id')
+      .select(ACCOUNT_COLUMNS)
+      .select((eb) => eb('mfa_totp.confirmed_at', 'is not', null).as('mfa_enabled'))
+      .where('accounts.id', '=', id)
+      .executeTakeFirst() as Promise<AccountWithMfa | undefined>;
+  }
+
+  /** By lower-cased email or username, with the password hash and MFA state, in one query. */
+  async findForLogin(identifier: string, tx: Executor = this.#db): Promise<AccountForLogin | undefined> {
+    return tx
+      .selectFrom('accounts')
+      .leftJoin('credentials', 'credentials.account_id', 'accounts.id')
+      .leftJoin('mfa_totp', 'mfa_totp.account_id', 'accounts.id')
+      .select(ACCOUNT_COLUMNS)
+      .select(['credentials.password_hash'])
+      .select((eb) => eb('mfa_totp.confirmed_at', 'is not', null).as('mfa_enabled'))
+      .where((eb) => eb.or([eb('accounts.email', '=', identifier), eb('accounts.username', '=', identifier)]))
+      .executeTakeFirst() as Promise<AccountForLogin | undefined>;
+  }
+
+  async list(filter: AccountFilter, tx: Executor = this.#db): Promise<AccountRow[]> {
+    let query = tx.selectFrom('accounts').select(ACCOUNT_COLUMNS).orderBy('accounts.id').limit(filter.limit);
+    if (filter.mode !== undefined) query = query.where('accounts.mode', '=', filter.mode);
+    if (filter.status !== undefined) query = query.where('accounts.status', '=', filter.status);
+    if (filter.afterId !== undefined) query = query.where('accounts.id', '>', filter.afterId);
+    if (filter.query !== undefined && filter.query !== '') {
+      const prefix = `${filter.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where((eb) => eb.or([eb('accounts.email', 'like', prefix), eb('accounts.username', 'like', prefix)]));
+    }
+    return query.execute();
+  }
+
+  async update(id: string, changes: Updateable<AccountsTable>, tx: Executor = this.#db): Promise<AccountRow | undefined> {
+    return tx.updateTable('accounts').set(changes).where('id', '=', id).returning(ACCOUNT_COLUMNS).executeTakeFirst();
+  }
+
+  /** Accounts whose deletion grace period has ended, locked and skipped by concurrent sweepers. */
+  async lockDueForDeletion(now: Date, limit: number, tx: Executor): Promise<AccountRow[]> {
+    return tx
+      .selectFrom('accounts')
+      .select(ACCOUNT_COLUMNS)
+      .where('accounts.status', '=', 'PENDING_DELETION')
+      .where('accounts.deletion_scheduled_at', '<=', now)
+      .orderBy('accounts.deletion_scheduled_at')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+  }
+}

@@ -1,0 +1,304 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type { ClientInfo } from '@girok/contracts/common/v1/common';
+import type {
+  AuthenticateRequest,
+  AuthenticateResponseSchema,
+  VerifyMfaChallengeRequest,
+  VerifyMfaChallengeResponseSchema,
+} from '@girok/contracts/identity/v1/identity';
+import { type KeyValueStore, RateLimiter } from '@girok/kit/cache';
+import { DomainError, Violations } from '@girok/kit/errors';
+import { uuidv7 } from '@girok/kit/ids';
+import { appendEvents } from '@girok/kit/outbox';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { createHash } from 'node:crypto';
+import type { IdentityConfig } from '../config.ts';
+import { PasswordHasher } from '../crypto/password-hasher.ts';
+import { type AccountForLogin, AccountRepository } from '../repositories/account.repository.ts';
+import { CredentialRepository } from '../repositories/credential.repository.ts';
+import { DeviceRepository } from '../repositories/device.repository.ts';
+import type { Executor } from '../repositories/executor.ts';
+import type { IdentityDatabase } from '../schema/database.ts';
+import { CLOCK, type Clock, CONFIG, DATABASE, KV_STORE } from '../tokens.ts';
+import { auditEvent, IdentityEvents } from './identity-events.ts';
+import { MfaService } from './mfa.service.ts';
+import { SessionService } from './session.service.ts';
+
+/** One answer for every failed password login: unknown account, wrong password, locked, deleted. */
+const invalidCredentials = () =>
+  new DomainError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'The email, username or password is incorrect');
+
+interface Challenge {
+  readonly accountId: string;
+  readonly deviceId: string | null;
+  readonly client: { ipAddress: string; userAgent: string; deviceFingerprint: string; deviceName: string };
+}
+
+/**
+ * Password login, lockout, rate limits and the MFA step. Every failed attempt costs one argon2id
+ * verification (a dummy one for unknown accounts) so neither the message nor the timing tells
+ * whether an account exists.
+ */
+@Injectable()
+export class AuthenticationService {
+  readonly #db: Kysely<IdentityDatabase>;
+  readonly #accounts: AccountRepository;
+  readonly #credentials: CredentialRepository;
+  readonly #devices: DeviceRepository;
+  readonly #sessions: SessionService;
+  readonly #mfa: MfaService;
+  readonly #hasher: PasswordHasher;
+  readonly #store: KeyValueStore;
+  readonly #limiter: RateLimiter;
+  readonly #config: IdentityConfig;
+  readonly #clock: Clock;
+
+  constructor(
+    @Inject(DATABASE) db: Kysely<IdentityDatabase>,
+    @Inject(AccountRepository) accounts: AccountRepository,
+    @Inject(CredentialRepository) credentials: CredentialRepository,
+    @Inject(DeviceRepository) devices: DeviceRepository,
+    @Inject(SessionService) sessions: SessionService,
+    @Inject(MfaService) mfa: MfaService,
+    @Inject(PasswordHasher) hasher: PasswordHasher,
+    @Inject(KV_STORE) store: KeyValueStore,
+    @Inject(CONFIG) config: IdentityConfig,
+    @Inject(CLOCK) clock: Clock,
+  ) {
+    this.#db = db;
+    this.#accounts = accounts;
+    this.#credentials = credentials;
+    this.#devices = devices;
+    this.#sessions = sessions;
+    this.#mfa = mfa;
+    this.#hasher = hasher;
+    this.#store = store;
+    this.#limiter = new RateLimiter(store);
+    this.#config = config;
+    this.#clock = clock;
+  }
+
+  async authenticate(request: AuthenticateRequest): Promise<MessageInitShape<typeof AuthenticateResponseSchema>> {
+    const identifier = request.identifier.trim().toLowerCase();
+    new Violations()
+      .check(identifier !== '' && identifier.length <= 254, 'identifier', 'must be an email or username')
+      .check(request.password !== '' && request.password.length <= 1024, 'password', 'is required')
+      .throwIfAny();
+    await this.#checkRateLimits(identifier, request.client);
+
+    const account = await this.#accounts.findForLogin(identifier);
+    const passwordOk =
+      account?.password_hash != null
+        ? await this.#hasher.verify(account.password_hash, request.password)
+        : await this.#hasher.verifyDummy(request.password);
+    const now = this.#clock.now();
+
+    if (account === undefined || account.password_hash == null || account.status === 'DELETED') {
+      await this.#audit('account.login', undefined, 'FAILURE', 'INVALID_CREDENTIALS', request.client);
+      throw invalidCredentials();
+    }
+    if (account.locked_until !== null && account.locked_until > now) {
+      // Refused even with the right password; same answer as a wrong one (Keycloak does the same),
+      // so the lock tells an attacker nothing. The owner learns of it from account.locked.
+      await this.#audit('account.login', account.id, 'DENIED', 'ACCOUNT_LOCKED', request.client);
+      throw invalidCredentials();
+    }
+    if (!passwordOk) {
+      await this.#recordFailure(account, request.client);
+      throw invalidCredentials();
+    }
+
+    if (account.failed_login_count > 0 || account.locked_until !== null) {
+      await this.#accounts.update(account.id, { failed_login_count: 0, locked_until: null });
+    }
+    if (this.#hasher.needsRehash(account.password_hash)) {
+      // Parameters changed since this hash was made: upgrade it while we hold the password.
+      await this.#credentials.rehash(account.id, await this.#hasher.hash(request.password));
+    }
+
+    return this.#db.transaction().execute(async (tx) => {
+      const device = await this.#registerDevice(account, request.client, tx);
+      const mfaNeeded = account.mfa_enabled && !(account.mode === 'USER' && device?.trusted === true);
+      if (mfaNeeded) {
+        const challengeId = await this.#openChallenge(account.id, device?.id ?? null, request.client);
+        await appendEvents(tx, [
+          auditEvent({ action: 'account.login.password', actorId: account.id, targetType: 'account', targetId: account.id, result: 'SUCCESS', reason: 'MFA_REQUIRED', client: request.client, now }),
+        ]);
+        return {
+          result: {
+            case: 'mfaChallenge' as const,
+            value: {
+              challengeId,
+              expiresAt: timestampFromDate(new Date(now.getTime() + this.#config.mfaChallenge.ttlMs)),
+              attemptsLeft: this.#config.mfaChallenge.maxAttempts,
+            },
+          },
+        };
+      }
+      const grant = await this.#sessions.open(
+        { account, mfaEnabled: account.mfa_enabled, deviceId: device?.id ?? null, mfaVerified: false, client: request.client },
+        tx,
+      );
+      await appendEvents(tx, [
+        auditEvent({ action: 'account.login', actorId: account.id, targetType: 'session', targetId: grant.session?.id ?? '', result: 'SUCCESS', client: request.client, now }),
+      ]);
+      return { result: { case: 'session' as const, value: grant } };
+    });
+  }
+
+  async verifyChallenge(request: VerifyMfaChallengeRequest): Promise<MessageInitShape<typeof VerifyMfaChallengeResponseSchema>> {
+    new Violations()
+      .check(/^[A-Za-z0-9_-]{16,64}$/.test(request.challengeId), 'challenge_id', 'must be a challenge id from Authenticate')
+      .check(request.code.case !== undefined, 'code', 'give totp_code or backup_code')
+      .throwIfAny();
+    const key = `mfa:challenge:${request.challengeId}`;
+    const stored = await this.#store.get(key);
+    if (stored === undefined) {
+      throw new DomainError('UNAUTHENTICATED', 'MFA_CHALLENGE_EXPIRED', 'The login challenge expired or was used up; log in again');
+    }
+    const challenge = JSON.parse(stored) as Challenge;
+    const attempts = await this.#store.increment(`${key}:attempts`, this.#config.mfaChallenge.ttlMs);
+    const max = this.#config.mfaChallenge.maxAttempts;
+    if (attempts > max) {
+      await this.#store.delete(key);
+      throw new DomainError('UNAUTHENTICATED', 'MFA_CHALLENGE_EXHAUSTED', 'Too many wrong codes; log in again');
+    }
+    const code = request.code.case === undefined ? '' : request.code.value;
+    const ok =
+      request.code.case === 'backupCode'
+        ? await this.#mfa.spendBackupCode(challenge.accountId, code)
+        : await this.#mfa.checkTotp(challenge.accountId, code);
+    const now = this.#clock.now();
+    if (!ok) {
+      await this.#audit('account.login.mfa', challenge.accountId, 'FAILURE', 'MFA_CODE_INVALID', request.client);
+      if (attempts >= max) await this.#store.delete(key);
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        attempts >= max ? 'MFA_CHALLENGE_EXHAUSTED' : 'MFA_CODE_INVALID',
+        attempts >= max ? 'Too many wrong codes; log in again' : `The code is incorrect; ${max - attempts} attempt(s) left`,
+      );
+    }
+    // First finisher wins: a challenge opens one session even if two replicas race on it.
+    if (!(await this.#store.setIfAbsent(`${key}:done`, '1', this.#config.mfaChallenge.ttlMs))) {
+      throw new DomainError('UNAUTHENTICATED', 'MFA_CHALLENGE_EXPIRED', 'The login challenge was already completed');
+    }
+    await this.#store.delete(key);
+    const account = await this.#accounts.findWithMfa(challenge.accountId);
+    if (account === undefined || account.status === 'DELETED') throw invalidCredentials();
+    return this.#db.transaction().execute(async (tx) => {
+      const grant = await this.#sessions.open(
+        { account, mfaEnabled: account.mfa_enabled, deviceId: challenge.deviceId, mfaVerified: true, client: request.client },
+        tx,
+      );
+      await appendEvents(tx, [
+        auditEvent({
+          action: 'account.login',
+          actorId: account.id,
+          targetType: 'session',
+          targetId: grant.session?.id ?? '',
+          result: 'SUCCESS',
+          client: request.client,
+          now,
+          metadata: { mfa: request.code.case === 'backupCode' ? 'backup_code' : 'totp' },
+        }),
+      ]);
+      return { session: grant };
+    });
+  }
+
+  async #checkRateLimits(identifier: string, client: ClientInfo | undefined): Promise<void> {
+    const { perIp, perAccount } = this.#config.loginRateLimit;
+    const accountKey = createHash('sha256').update(identifier).digest('base64url');
+    const [byIp, byAccount] = await Promise.all([
+      client?.ipAddress ? this.#limiter.consume(`login:ip:${client.ipAddress}`, perIp) : undefined,
+      this.#limiter.consume(`login:account:${accountKey}`, perAccount),
+    ]);
+    const refused = [byIp, byAccount].find((decision) => decision !== undefined && !decision.allowed);
+    if (refused !== undefined) {
+      throw new DomainError('RESOURCE_EXHAUSTED', 'RATE_LIMITED', 'Too many login attempts; wait and try again', {
+        retryAfterSeconds: refused.retryAfterSeconds,
+      });
+    }
+  }
+
+  /** Counts a wrong password; the fifth in a row locks the account for the lockout period. */
+  async #recordFailure(account: AccountForLogin, client: ClientInfo | undefined): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      const now = this.#clock.now();
+      const current = await this.#accounts.findByIdForUpdate(account.id, tx);
+      if (current === undefined) return;
+      const failures = current.failed_login_count + 1;
+      const lock = failures >= this.#config.lockout.maxFailures;
+      const updated = await this.#accounts.update(
+        account.id,
+        lock
+          ? { failed_login_count: 0, locked_until: new Date(now.getTime() + this.#config.lockout.durationMs), updated_at: now }
+          : { failed_login_count: failures },
+        tx,
+      );
+      const events = [
+        auditEvent({ action: 'account.login', actorId: account.id, targetType: 'account', targetId: account.id, result: 'FAILURE', reason: 'INVALID_CREDENTIALS', client, now }),
+      ];
+      if (lock && updated !== undefined) {
+        events.push(
+          IdentityEvents.account('locked', updated, account.mfa_enabled),
+          auditEvent({ action: 'account.lock', actorId: account.id, targetType: 'account', targetId: account.id, result: 'SUCCESS', reason: 'TOO_MANY_FAILURES', client, now }),
+        );
+      }
+      await appendEvents(tx, events);
+    });
+  }
+
+  async #registerDevice(account: AccountForLogin, client: ClientInfo | undefined, tx: Executor) {
+    const userAgent = client?.userAgent ?? '';
+    const fingerprint =
+      client?.deviceFingerprint || (userAgent === '' ? '' : createHash('sha256').update(userAgent).digest('hex'));
+    if (fingerprint === '') return undefined;
+    const device = await this.#devices.upsertSeen(
+      {
+        id: uuidv7(),
+        accountId: account.id,
+        fingerprint: fingerprint.slice(0, 128),
+        name: (client?.deviceName || userAgent || 'Unknown device').slice(0, 128),
+        ip: client?.ipAddress ?? '',
+        now: this.#clock.now(),
+      },
+      tx,
+    );
+    if (device.created) await appendEvents(tx, [IdentityEvents.device('registered', device)]);
+    return device;
+  }
+
+  async #openChallenge(accountId: string, deviceId: string | null, client: ClientInfo | undefined): Promise<string> {
+    const challengeId = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
+    const value: Challenge = {
+      accountId,
+      deviceId,
+      client: {
+        ipAddress: client?.ipAddress ?? '',
+        userAgent: client?.userAgent ?? '',
+        deviceFingerprint: client?.deviceFingerprint ?? '',
+        deviceName: client?.deviceName ?? '',
+      },
+    };
+    await this.#store.set(`mfa:challenge:${challengeId}`, JSON.stringify(value), this.#config.mfaChallenge.ttlMs);
+    return challengeId;
+  }
+
+  async #audit(
+    action: string,
+    accountId: string | undefined,
+    result: 'FAILURE' | 'DENIED',
+    reason: string,
+    client: ClientInfo | undefined,
+  ): Promise<void> {
+    const now = this.#clock.now();
+    await this.#db.transaction().execute((tx) =>
+      appendEvents(tx, [
+        auditEvent({ action, ...(accountId === undefined ? {} : { actorId: accountId }), targetType: 'account', ...(accountId === undefined ? {} : { targetId: accountId }), result, reason, client, now }),
+      ]),
+    );
+  }
+}

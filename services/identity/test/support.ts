@@ -1,0 +1,137 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { IdentityService } from '@girok/contracts/identity/v1/identity';
+import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
+import { createLogger } from '@girok/kit/logging';
+import { createPolicy } from '@girok/kit/resilience';
+import kafkajs from 'kafkajs';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type IdentityConfig, loadConfig } from '../src/config.ts';
+import { startIdentityService, type RunningIdentityService, type StartOptions } from '../src/identity-service.ts';
+import type { IdentityDatabase } from '../src/schema/database.ts';
+import type { Clock } from '../src/tokens.ts';
+
+export const IDENTITY_TOPICS = ['identity.account.v1', 'identity.session.v1', 'identity.device.v1', 'identity.profile.v1', 'audit.event.v1'];
+
+/** A clock the test moves forward instead of waiting (lockouts, expiries). */
+export class TestClock implements Clock {
+  offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+function env(name: string): string {
+  const value = inject('infraEnv')[name];
+  if (value === undefined) throw new Error(`${name} was not provided by the harness`);
+  return value;
+}
+
+/** Creates the identity topics when missing (the broker does not auto-create). */
+export async function ensureTopics(brokers: string[]): Promise<void> {
+  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = IDENTITY_TOPICS.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface TestIdentity {
+  readonly service: RunningIdentityService;
+  readonly config: IdentityConfig;
+  readonly grpc: GrpcClient<typeof IdentityService>;
+  /** Direct access to the service's own database, for asserting what was (not) written. */
+  readonly db: Kysely<IdentityDatabase>;
+  readonly clock: TestClock;
+  rest(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** identity-service on its own fresh database, on random ports, with a test clock. */
+export async function startTestIdentity(
+  overrides: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestIdentity> {
+  const base = new URL(env('DATABASE_URL'));
+  base.pathname = `/identity_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const brokers = env('KAFKA_BROKERS').split(',');
+  await ensureTopics(brokers);
+  const config = loadConfig({
+    DATABASE_URL: base.toString(),
+    VALKEY_URL: env('VALKEY_URL'),
+    KAFKA_BROKERS: brokers.join(','),
+    IDENTITY_KEY_RING: `k1:${randomBytes(32).toString('base64')}`,
+    IDENTITY_BACKUP_CODE_PEPPER: randomBytes(32).toString('base64'),
+    HTTP_PORT: '0',
+    GRPC_PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    LOGIN_RATE_LIMIT_PER_IP: '100000',
+    LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
+    SHUTDOWN_GRACE_MS: '1000',
+    ...overrides,
+  });
+  const clock = new TestClock();
+  const service = await startIdentityService(config, {
+    clock,
+    logger: createLogger({ service: 'identity-test', level: 'silent' }),
+    ...options,
+  });
+  const grpc = createGrpcClient(IdentityService, service.grpcAddress, {
+    deadlineMs: 10_000,
+    policy: createPolicy({ name: 'identity-test', retry: { maxRetries: 0 } }),
+  });
+  const db = new Kysely<IdentityDatabase>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.databaseUrl, max: 2 }) }),
+  });
+  return {
+    service,
+    config,
+    grpc,
+    db,
+    clock,
+    rest: (method, path, body, headers = {}) =>
+      fetch(`${service.httpUrl}${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      }),
+    close: async () => {
+      grpc.close();
+      await service.close();
+      await db.destroy();
+    },
+  };
+}
+
+let counter = 0;
+/** A valid, unique sign-up request. */
+export function newAccount(overrides: Record<string, unknown> = {}) {
+  counter += 1;
+  const tag = `${Date.now().toString(36)}${counter}${randomBytes(3).toString('hex')}`;
+  return {
+    email: `user-${tag}@example.com`,
+    username: `user_${tag}`,
+    password: `Correct horse battery ${tag}`,
+    locale: 'en-US',
+    country: 'KR',
+    ...overrides,
+  };
+}
+
+export const client = (ip = '203.0.113.7', fingerprint = 'device-a') => ({
+  ipAddress: ip,
+  userAgent: 'vitest/identity',
+  deviceFingerprint: fingerprint,
+  deviceName: `Test ${fingerprint}`,
+});
