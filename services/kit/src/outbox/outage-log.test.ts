@@ -30,7 +30,7 @@ describe('OutageLog', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines.filter((l) => l.level === WARN)).toHaveLength(1);
     expect(lines.filter((l) => l.level === INFO)).toEqual([
-      expect.objectContaining({ msg: 'Kafka available again', downMs: 3000, failedAttempts: 5 }),
+      expect.objectContaining({ msg: 'Kafka working again', downMs: 3000, failedAttempts: 5 }),
     ]);
   });
 

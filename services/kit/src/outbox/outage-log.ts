@@ -28,10 +28,10 @@ export class OutageLog {
       this.#since = this.#now();
       this.#logger.warn(
         { err, doing },
-        `${this.#dependency} unavailable; outbox events stay pending and are retried with backoff`,
+        `${this.#dependency} failing; outbox events stay pending and are retried with backoff`,
       );
     } else {
-      this.#logger.debug({ err, doing, failures: this.#failures }, `${this.#dependency} still unavailable`);
+      this.#logger.debug({ err, doing, failures: this.#failures }, `${this.#dependency} still failing`);
     }
   }
 
@@ -39,7 +39,7 @@ export class OutageLog {
     if (this.#since === undefined) return;
     this.#logger.info(
       { downMs: this.#now() - this.#since, failedAttempts: this.#failures },
-      `${this.#dependency} available again`,
+      `${this.#dependency} working again`,
     );
     this.#since = undefined;
     this.#failures = 0;
