@@ -115,7 +115,8 @@ describe('outbox relay killed mid-batch', () => {
     expect(records).toHaveLength(total);
     expect(await pendingCount(database.db)).toBe(0);
 
-    const recovered = (await registry.getSingleMetric('girok_outbox_recovered_total')?.get())?.values[0]?.value;
+    const recovered = (await registry.getSingleMetric('girok_outbox_recovered_total')?.get())?.values[0]
+      ?.value;
     expect(recovered).toBe(publishedButPending.length);
   }, 180_000);
 });

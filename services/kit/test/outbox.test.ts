@@ -1,7 +1,12 @@
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { appendEvents, type OutboxEventInput, OutboxRelay, type OutboxRelayOptions } from '../src/outbox/index.ts';
+import {
+  appendEvents,
+  type OutboxEventInput,
+  OutboxRelay,
+  type OutboxRelayOptions,
+} from '../src/outbox/index.ts';
 import {
   appendInTransactions,
   createTestDatabase,
@@ -71,12 +76,14 @@ describe('outbox relay on PostgreSQL and Kafka', () => {
         throw new Error('the state change failed');
       }),
     ).rejects.toThrow('the state change failed');
-    const [withSubject, withoutSubject] = await database.db.transaction().execute((trx) =>
-      appendEvents(trx, [
-        event({ subject: 'acc-1', data: { email: 'ada@example.com', tags: ['a', 'b'], big: 2 ** 60 } }),
-        event({ key: 'acc-2', type: 'dev.girok.identity.account.deleted.v1', data: [1, 'two'] }),
-      ]),
-    );
+    const [withSubject, withoutSubject] = await database.db
+      .transaction()
+      .execute((trx) =>
+        appendEvents(trx, [
+          event({ subject: 'acc-1', data: { email: 'ada@example.com', tags: ['a', 'b'], big: 2 ** 60 } }),
+          event({ key: 'acc-2', type: 'dev.girok.identity.account.deleted.v1', data: [1, 'two'] }),
+        ]),
+      );
     const after = Date.now();
 
     await waitFor('the outbox to drain', async () => (await pendingCount(database.db)) === 0);
@@ -93,7 +100,11 @@ describe('outbox relay on PostgreSQL and Kafka', () => {
 
     const first = records.find((r) => r.headers.ce_id === withSubject);
     expect(first?.key).toBe('acc-1');
-    expect(JSON.parse(first?.value ?? '')).toEqual({ email: 'ada@example.com', tags: ['a', 'b'], big: 2 ** 60 });
+    expect(JSON.parse(first?.value ?? '')).toEqual({
+      email: 'ada@example.com',
+      tags: ['a', 'b'],
+      big: 2 ** 60,
+    });
     expect(first?.headers).toEqual({
       ce_specversion: '1.0',
       ce_id: withSubject,

@@ -39,6 +39,13 @@ export function toKafkaMessage(event: PendingEvent): Message {
 /** Bytes a message adds to a produce request, near enough to keep batches under the broker's limit. */
 export function approximateSize(event: PendingEvent): number {
   // Fixed part: header names, specversion, time, content type and record overhead.
-  return 160 + event.id.length + event.key.length + event.type.length + event.source.length +
-    (event.subject?.length ?? 0) + Buffer.byteLength(event.data);
+  return (
+    160 +
+    event.id.length +
+    event.key.length +
+    event.type.length +
+    event.source.length +
+    (event.subject?.length ?? 0) +
+    Buffer.byteLength(event.data)
+  );
 }

@@ -96,7 +96,12 @@ async function consume(
 
   // Uncommitted too: another producer's open transaction on a shared topic holds back the last
   // stable offset, and a read-committed read could then never reach the high watermark.
-  const consumer = kafka.consumer({ groupId, readUncommitted: true, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId,
+    readUncommitted: true,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 100,
+  });
   // Progress comes from the batch events rather than from messages, because a range can end in
   // records a consumer never sees (transaction markers of other producers).
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {

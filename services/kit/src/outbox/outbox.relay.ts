@@ -6,10 +6,10 @@ import type { Logger } from '../logging/logger.ts';
 import { Backoff } from './backoff.ts';
 import { approximateSize, type PendingEvent, toKafkaMessage } from './cloud-event.ts';
 import { readBackEventIds } from './kafka-read-back.ts';
-import { type OutboxErrorStage, type OutboxMetrics, createOutboxMetrics } from './outbox.metrics.ts';
+import { OutageLog } from './outage-log.ts';
+import { createOutboxMetrics, type OutboxErrorStage, type OutboxMetrics } from './outbox.metrics.ts';
 import { OutboxRepository } from './outbox.repository.ts';
 import { type OutboxDatabase, outboxView } from './outbox.table.ts';
-import { OutageLog } from './outage-log.ts';
 import { RelaySession } from './relay-session.ts';
 
 export interface OutboxRelayOptions {
@@ -191,7 +191,8 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
   /** Opens the session if needed and tries the lock once. */
   async #campaign(): Promise<boolean> {
     if (this.#session !== undefined && !this.#session.alive) await this.#dropSession();
-    const session = this.#session ?? (await step('database', 'opening the relay session', () => this.#openSession()));
+    const session =
+      this.#session ?? (await step('database', 'opening the relay session', () => this.#openSession()));
     this.#session = session;
     const leads = await step('database', 'asking for the relay lock', () => session.tryLead());
     this.#databaseOutage.succeeded();
@@ -231,7 +232,9 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
    */
   async #recover(leadership: Leadership): Promise<void> {
     const { repository } = leadership;
-    const topics = await step('database', 'listing topics with pending events', () => repository.pendingTopics());
+    const topics = await step('database', 'listing topics with pending events', () =>
+      repository.pendingTopics(),
+    );
     let found = 0;
     let records = 0;
     if (topics.length > 0) {
@@ -244,7 +247,9 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
           this.#kafka,
           ranges,
           async (ids) => {
-            found += await step('database', 'removing events found on Kafka', () => repository.deleteByIds(ids));
+            found += await step('database', 'removing events found on Kafka', () =>
+              repository.deleteByIds(ids),
+            );
           },
           { timeoutMs: this.#settings.recoveryTimeoutMs, logger: this.#logger },
         ),
@@ -271,7 +276,8 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
     const producer = await this.#connectedProducer();
     // Last check before the irreversible part: a relay whose session (and so lock) is gone must
     // not send, or it would race the new leader.
-    if (!session.alive) throw new RelayStepError('database', 'sending events', new Error('relay session lost'));
+    if (!session.alive)
+      throw new RelayStepError('database', 'sending events', new Error('relay session lost'));
     try {
       await producer.sendBatch({ topicMessages: byTopic(batch), acks: -1 });
     } catch (err) {

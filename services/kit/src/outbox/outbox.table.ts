@@ -35,6 +35,8 @@ export interface OutboxDatabase {
  * `Kysely<Database>` is not a `Kysely<OutboxDatabase>` even when `Database` has the table; the
  * constraint on DB is what makes this cast sound.
  */
-export function outboxView<DB extends OutboxDatabase>(db: Transaction<DB> | Kysely<DB>): Kysely<OutboxDatabase> {
+export function outboxView<DB extends OutboxDatabase>(
+  db: Transaction<DB> | Kysely<DB>,
+): Kysely<OutboxDatabase> {
   return db as unknown as Kysely<OutboxDatabase>;
 }
