@@ -14,6 +14,7 @@ import type { BenchSuite } from './suite.ts';
 const suites: Record<string, URL> = {
   raw: new URL('./suites/raw.bench.ts', import.meta.url),
   operator: new URL('../../../operator/bench/operator.bench.ts', import.meta.url),
+  identity: new URL('../../../services/identity/bench/identity.bench.ts', import.meta.url),
 };
 
 const round = (n: number) => (Number.isInteger(n) ? n : Math.round(n * 100) / 100);

@@ -1,5 +1,4 @@
 import type { KeyValueStore } from '@girok/kit/cache';
-import type { GrpcServer } from '@girok/kit/grpc';
 import type { Logger } from '@girok/kit/logging';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Kysely } from 'kysely';
@@ -37,40 +36,39 @@ export interface IdentityModuleDeps {
 }
 
 @Module({})
-export class IdentityModule {
-  static forRoot(deps: IdentityModuleDeps): DynamicModule {
-    return {
-      module: IdentityModule,
-      controllers: [...REST_CONTROLLERS, OpenApiController],
-      providers: [
-        { provide: CONFIG, useValue: deps.config },
-        { provide: DATABASE, useValue: deps.db },
-        { provide: KV_STORE, useValue: deps.store },
-        { provide: LOGGER, useValue: deps.logger },
-        { provide: METRICS, useValue: deps.registry },
-        { provide: CLOCK, useValue: deps.clock },
-        { provide: PasswordHasher, useValue: deps.passwordHasher ?? new PasswordHasher() },
-        { provide: PasswordPolicy, useValue: new PasswordPolicy() },
-        {
-          provide: BackupCodeHasher,
-          useValue: new BackupCodeHasher(Buffer.from(deps.config.backupCodePepper, 'base64')),
-        },
-        AccountRepository,
-        CredentialRepository,
-        DeviceRepository,
-        MfaRepository,
-        ProfileRepository,
-        SessionRepository,
-        AccountService,
-        AuthenticationService,
-        DeviceService,
-        MfaService,
-        ProfileService,
-        SessionService,
-        IdentityGrpcHandlers,
-      ],
-    };
-  }
-}
+export class IdentityModule {}
 
-export type { GrpcServer };
+/** The module with everything wired: one instance per process, built from explicit dependencies. */
+export function identityModule(deps: IdentityModuleDeps): DynamicModule {
+  return {
+    module: IdentityModule,
+    controllers: [...REST_CONTROLLERS, OpenApiController],
+    providers: [
+      { provide: CONFIG, useValue: deps.config },
+      { provide: DATABASE, useValue: deps.db },
+      { provide: KV_STORE, useValue: deps.store },
+      { provide: LOGGER, useValue: deps.logger },
+      { provide: METRICS, useValue: deps.registry },
+      { provide: CLOCK, useValue: deps.clock },
+      { provide: PasswordHasher, useValue: deps.passwordHasher ?? new PasswordHasher() },
+      { provide: PasswordPolicy, useValue: new PasswordPolicy() },
+      {
+        provide: BackupCodeHasher,
+        useValue: new BackupCodeHasher(Buffer.from(deps.config.backupCodePepper, 'base64')),
+      },
+      AccountRepository,
+      CredentialRepository,
+      DeviceRepository,
+      MfaRepository,
+      ProfileRepository,
+      SessionRepository,
+      AccountService,
+      AuthenticationService,
+      DeviceService,
+      MfaService,
+      ProfileService,
+      SessionService,
+      IdentityGrpcHandlers,
+    ],
+  };
+}

@@ -9,7 +9,7 @@ import { OutboxRelay } from '@girok/kit/outbox';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { IdentityModule } from './app.module.ts';
+import { identityModule } from './app.module.ts';
 import type { IdentityConfig } from './config.ts';
 import type { PasswordHasher } from './crypto/password-hasher.ts';
 import { IdentityGrpcHandlers } from './grpc/identity.grpc.ts';
@@ -40,17 +40,23 @@ export interface StartOptions {
  * Starts identity-service: migrations, then REST + gRPC, the outbox relay and the deletion
  * sweeper. Everything it opens, `close()` shuts in reverse order.
  */
-export async function startIdentityService(config: IdentityConfig, options: StartOptions = {}): Promise<RunningIdentityService> {
+export async function startIdentityService(
+  config: IdentityConfig,
+  options: StartOptions = {},
+): Promise<RunningIdentityService> {
   const logger = options.logger ?? createLogger({ service: config.serviceName, level: config.logLevel });
   const registry = new Registry();
   await ensureDatabase(config.databaseUrl);
-  const db = createDatabase<IdentityDatabase>({ url: config.databaseUrl, maxConnections: config.databasePoolSize });
-  const applied = await migrateToLatest(db as never, migrations);
+  const db = createDatabase<IdentityDatabase>({
+    url: config.databaseUrl,
+    maxConnections: config.databasePoolSize,
+  });
+  const applied = await migrateToLatest(db, migrations);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   const store = new ValkeyStore({ url: config.valkeyUrl, keyPrefix: 'identity:' });
 
   const app = await createServiceApp(
-    IdentityModule.forRoot({
+    identityModule({
       config,
       db,
       store,
@@ -63,7 +69,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       logger,
       registry,
       readiness: [
-        { name: 'postgres', check: () => pingDatabase(db as never) },
+        { name: 'postgres', check: () => pingDatabase(db) },
         { name: 'valkey', check: () => store.ping() },
       ],
     },
@@ -72,19 +78,28 @@ export async function startIdentityService(config: IdentityConfig, options: Star
   const httpPort = (app.getHttpServer().address() as { port: number }).port;
 
   const handlers = app.get(IdentityGrpcHandlers);
-  const grpc: GrpcServer = createGrpcServer({ logger, services: [{ service: IdentityService, handlers: handlers.handlers }] });
+  const grpc: GrpcServer = createGrpcServer({
+    logger,
+    services: [{ service: IdentityService, handlers: handlers.handlers }],
+  });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
-  const kafka = new Kafka({ clientId: config.serviceName, brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: config.serviceName,
+    brokers: config.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const relay =
     options.relay === false
       ? undefined
-      : new OutboxRelay({ db: db as never, session: config.databaseUrl, kafka, logger, registry });
+      : new OutboxRelay({ db, session: config.databaseUrl, kafka, logger, registry });
   relay?.start();
 
   const accounts = app.get(AccountService);
   const sweeper = setInterval(() => {
-    accounts.sweepDueDeletions().catch((error: unknown) => logger.warn({ err: error }, 'deletion sweep failed'));
+    accounts
+      .sweepDueDeletions()
+      .catch((error: unknown) => logger.warn({ err: error }, 'deletion sweep failed'));
   }, config.deletionSweepIntervalMs);
   sweeper.unref();
 

@@ -1,14 +1,25 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { DomainError } from '@girok/kit/errors';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newAccount, startTestIdentity, type TestIdentity } from './support.ts';
 
 /** Rows in every table an account touches: malformed requests must leave all of them alone. */
 async function rowCounts(identity: TestIdentity) {
-  const tables = ['accounts', 'credentials', 'profiles', 'sessions', 'refresh_tokens', 'devices', 'outbox_events'] as const;
+  const tables = [
+    'accounts',
+    'credentials',
+    'profiles',
+    'sessions',
+    'refresh_tokens',
+    'devices',
+    'outbox_events',
+  ] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
-    const row = await identity.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await identity.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
   return counts;
@@ -35,11 +46,18 @@ describe('the REST and gRPC contract', () => {
     });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
-    const body = (await response.json()) as { code: string; errors: { field: string }[]; correlationId: string; type: string };
+    const body = (await response.json()) as {
+      code: string;
+      errors: { field: string }[];
+      correlationId: string;
+      type: string;
+    };
     expect(body.code).toBe('INVALID_ARGUMENT');
     expect(body.type).toBe('https://girok.dev/problems/invalid-argument');
     expect(body.correlationId).toBe(response.headers.get('x-request-id'));
-    expect(new Set(body.errors.map((e) => e.field))).toEqual(new Set(['email', 'username', 'password', 'locale', 'country']));
+    expect(new Set(body.errors.map((e) => e.field))).toEqual(
+      new Set(['email', 'username', 'password', 'locale', 'country']),
+    );
     expect(await rowCounts(identity)).toEqual(before);
   });
 
@@ -49,7 +67,9 @@ describe('the REST and gRPC contract', () => {
     expect(((await wrongType.json()) as { errors: { field: string }[] }).errors[0]?.field).toBe('email');
     const unknown = await identity.rest('POST', '/v1/accounts', { ...newAccount(), isAdmin: true });
     expect(((await unknown.json()) as { errors: { field: string }[] }).errors[0]?.field).toBe('isAdmin');
-    const garbage = await identity.rest('POST', '/v1/accounts', '{"email": ', { 'content-type': 'application/json' });
+    const garbage = await identity.rest('POST', '/v1/accounts', '{"email": ', {
+      'content-type': 'application/json',
+    });
     expect(garbage.status).toBe(400);
     expect(((await garbage.json()) as { code: string }).code).toBe('MALFORMED_REQUEST');
     const badId = await identity.rest('GET', '/v1/accounts/not-a-uuid');
@@ -63,7 +83,13 @@ describe('the REST and gRPC contract', () => {
   it('gRPC: the same malformed sign-up is INVALID_ARGUMENT with the field violations in girok-error-bin', async () => {
     const before = await rowCounts(identity);
     const error = await identity.grpc
-      .createAccount({ email: 'nope', username: 'ok_name', password: 'password', locale: 'en-US', country: 'KR' })
+      .createAccount({
+        email: 'nope',
+        username: 'ok_name',
+        password: 'password',
+        locale: 'en-US',
+        country: 'KR',
+      })
       .then(
         () => undefined,
         (e: unknown) => e,
@@ -80,21 +106,36 @@ describe('the REST and gRPC contract', () => {
     const input = newAccount();
     const created = await identity.rest('POST', '/v1/accounts', input);
     expect(created.status).toBe(201);
-    const duplicate = await identity.rest('POST', '/v1/accounts', { ...newAccount(), email: input.email.toUpperCase() });
+    const duplicate = await identity.rest('POST', '/v1/accounts', {
+      ...newAccount(),
+      email: input.email.toUpperCase(),
+    });
     expect(duplicate.status).toBe(409);
     expect(((await duplicate.json()) as { code: string }).code).toBe('EMAIL_TAKEN');
   });
 
   it('REST responses use the proto3 JSON mapping with defaults; secrets never appear', async () => {
     const input = newAccount();
-    const created = (await (await identity.rest('POST', '/v1/accounts', input)).json()) as { account: Record<string, unknown> };
-    expect(created.account).toMatchObject({ email: input.email, mode: 'ACCOUNT_MODE_USER', status: 'ACCOUNT_STATUS_ACTIVE', mfaEnabled: false });
+    const created = (await (await identity.rest('POST', '/v1/accounts', input)).json()) as {
+      account: Record<string, unknown>;
+    };
+    expect(created.account).toMatchObject({
+      email: input.email,
+      mode: 'ACCOUNT_MODE_USER',
+      status: 'ACCOUNT_STATUS_ACTIVE',
+      mfaEnabled: false,
+    });
     expect(JSON.stringify(created)).not.toContain(input.password);
-    const login = await identity.rest('POST', '/v1/authenticate', { identifier: input.username, password: input.password });
+    const login = await identity.rest('POST', '/v1/authenticate', {
+      identifier: input.username,
+      password: input.password,
+    });
     expect(login.status).toBe(200);
     const body = (await login.json()) as { session: { refreshToken: string; session: { id: string } } };
     expect(body.session.refreshToken).toHaveLength(43);
-    const validity = (await (await identity.rest('GET', `/v1/sessions/${body.session.session.id}/validity`)).json()) as { valid: boolean };
+    const validity = (await (
+      await identity.rest('GET', `/v1/sessions/${body.session.session.id}/validity`)
+    ).json()) as { valid: boolean };
     expect(validity.valid).toBe(true);
   });
 
@@ -107,13 +148,17 @@ describe('the REST and gRPC contract', () => {
     expect(doc.openapi).toBe('3.1.0');
     const operations = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
     expect(operations).toHaveLength(23); // every IdentityService RPC has its REST route
-    expect(doc.paths['/v1/accounts/{accountId}/sessions/{sessionId}']?.delete?.operationId).toBe('revokeSession');
+    expect(doc.paths['/v1/accounts/{accountId}/sessions/{sessionId}']?.delete?.operationId).toBe(
+      'revokeSession',
+    );
     expect(doc.components.schemas['girok.identity.v1.CreateAccountRequest']).toBeDefined();
   });
 
   it('health, readiness and metrics are served', async () => {
     expect((await identity.rest('GET', '/health/live')).status).toBe(200);
-    const ready = (await (await identity.rest('GET', '/health/ready')).json()) as { checks: Record<string, string> };
+    const ready = (await (await identity.rest('GET', '/health/ready')).json()) as {
+      checks: Record<string, string>;
+    };
     expect(ready.checks).toEqual({ postgres: 'ok', valkey: 'ok' });
     const metrics = await (await identity.rest('GET', '/metrics')).text();
     expect(metrics).toContain('http_server_request_duration_seconds');

@@ -14,8 +14,14 @@ interface SeenEvent {
 }
 
 /** Reads the identity topics from the beginning until `done` says enough, then a little longer. */
-async function readEvents(filter: (event: SeenEvent) => boolean, done: (events: SeenEvent[]) => boolean): Promise<SeenEvent[]> {
-  const kafka = new kafkajs.Kafka({ brokers: inject('infraEnv').KAFKA_BROKERS?.split(',') ?? [], logLevel: kafkajs.logLevel.NOTHING });
+async function readEvents(
+  filter: (event: SeenEvent) => boolean,
+  done: (events: SeenEvent[]) => boolean,
+): Promise<SeenEvent[]> {
+  const kafka = new kafkajs.Kafka({
+    brokers: inject('infraEnv').KAFKA_BROKERS?.split(',') ?? [],
+    logLevel: kafkajs.logLevel.NOTHING,
+  });
   const consumer = kafka.consumer({ groupId: `identity-events-test-${randomUUID()}` });
   const events: SeenEvent[] = [];
   await consumer.connect();
@@ -23,7 +29,13 @@ async function readEvents(filter: (event: SeenEvent) => boolean, done: (events: 
   await consumer.run({
     eachMessage: async ({ topic, message }) => {
       const header = (name: string) => message.headers?.[name]?.toString() ?? '';
-      const event = { id: header('ce_id'), type: header('ce_type'), topic, key: message.key?.toString() ?? '', data: JSON.parse(message.value?.toString() ?? 'null') };
+      const event = {
+        id: header('ce_id'),
+        type: header('ce_type'),
+        topic,
+        key: message.key?.toString() ?? '',
+        data: JSON.parse(message.value?.toString() ?? 'null'),
+      };
       if (filter(event)) events.push(event);
     },
   });
@@ -47,7 +59,11 @@ describe('identity events through the outbox', () => {
     const input = newAccount();
     const { account } = await identity.grpc.createAccount({ ...input, client: client() });
     const accountId = account?.id ?? '';
-    const login = await identity.grpc.authenticate({ identifier: input.email, password: input.password, client: client() });
+    const login = await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: client(),
+    });
     if (login.result.case !== 'session') throw new Error('expected a session');
     await identity.grpc.refreshSession({ refreshToken: login.result.value.refreshToken });
     await identity.grpc.updateProfile({ accountId, displayName: 'Renamed' });
@@ -65,14 +81,23 @@ describe('identity events through the outbox', () => {
       'audit.event.v1 girok.audit.v1.event',
       'audit.event.v1 girok.audit.v1.event',
     ];
-    const events = await readEvents((e) => e.key === accountId, (seen) => seen.length >= expected.length);
+    const events = await readEvents(
+      (e) => e.key === accountId,
+      (seen) => seen.length >= expected.length,
+    );
     expect(events.map((e) => `${e.topic} ${e.type}`).sort()).toEqual([...expected].sort());
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     // Per topic, the order of the state changes is kept (one key → one partition).
-    expect(events.filter((e) => e.topic === 'identity.session.v1').map((e) => e.type.split('.').at(-1))).toEqual(['created', 'refreshed', 'revoked']);
-    const audit = events.filter((e) => e.topic === 'audit.event.v1').map((e) => (e.data as { action: string }).action);
+    expect(
+      events.filter((e) => e.topic === 'identity.session.v1').map((e) => e.type.split('.').at(-1)),
+    ).toEqual(['created', 'refreshed', 'revoked']);
+    const audit = events
+      .filter((e) => e.topic === 'audit.event.v1')
+      .map((e) => (e.data as { action: string }).action);
     expect(audit.sort()).toEqual(['account.create', 'account.login', 'session.revoke']);
-    const created = events.find((e) => e.type.endsWith('account.created'))?.data as { account: { email: string } };
+    const created = events.find((e) => e.type.endsWith('account.created'))?.data as {
+      account: { email: string };
+    };
     expect(created.account.email).toBe(input.email);
     expect(JSON.stringify(events)).not.toContain(input.password);
     expect(JSON.stringify(events)).not.toContain(login.result.value.refreshToken);
@@ -93,7 +118,12 @@ describe('identity events when the relay is killed mid-batch', () => {
   const fixture = fileURLToPath(new URL('../../kit/test/fixtures/outbox-relay-process.ts', import.meta.url));
   function relayProcess(extraEnv: Record<string, string>) {
     const child = spawn(process.execPath, [fixture], {
-      env: { ...process.env, OUTBOX_DATABASE_URL: identity.config.databaseUrl, OUTBOX_KAFKA_BROKERS: identity.config.kafkaBrokers.join(','), ...extraEnv },
+      env: {
+        ...process.env,
+        OUTBOX_DATABASE_URL: identity.config.databaseUrl,
+        OUTBOX_KAFKA_BROKERS: identity.config.kafkaBrokers.join(','),
+        ...extraEnv,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
@@ -105,13 +135,24 @@ describe('identity events when the relay is killed mid-batch', () => {
   }
 
   const pending = async () =>
-    Number((await identity.db.selectFrom('outbox_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await identity.db
+          .selectFrom('outbox_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('delivers every event of every state change exactly once after a SIGKILL and a restart', async () => {
     for (let i = 0; i < 40; i += 1) {
       const input = newAccount();
       await identity.grpc.createAccount(input);
-      await identity.grpc.authenticate({ identifier: input.email, password: input.password, client: client('203.0.113.50', `dev-${i}`) });
+      await identity.grpc.authenticate({
+        identifier: input.email,
+        password: input.password,
+        client: client('203.0.113.50', `dev-${i}`),
+      });
     }
     const written = await identity.db.selectFrom('outbox_events').select(['id', 'type']).execute();
     expect(written).toHaveLength(40 * 6);
@@ -131,7 +172,10 @@ describe('identity events when the relay is killed mid-batch', () => {
     expect(await pending()).toBe(0);
     second.child.kill('SIGTERM');
 
-    const events = await readEvents((e) => ids.has(e.id), (seen) => seen.length >= ids.size);
+    const events = await readEvents(
+      (e) => ids.has(e.id),
+      (seen) => seen.length >= ids.size,
+    );
     const counts = new Map<string, number>();
     for (const event of events) counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
     expect(counts.size).toBe(ids.size);

@@ -25,7 +25,11 @@ describe('sessions as refresh-token families', () => {
   async function login(fingerprint = 'device-a') {
     const input = newAccount();
     const { account } = await identity.grpc.createAccount(input);
-    const response = await identity.grpc.authenticate({ identifier: input.email, password: input.password, client: client('203.0.113.9', fingerprint) });
+    const response = await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: client('203.0.113.9', fingerprint),
+    });
     if (response.result.case !== 'session') throw new Error('expected a session');
     return { input, accountId: account?.id ?? '', grant: response.result.value };
   }
@@ -51,7 +55,9 @@ describe('sessions as refresh-token families', () => {
     const reuse = await failure(identity.grpc.refreshSession({ refreshToken: grant.refreshToken }));
     expect(reuse.code).toBe('REFRESH_TOKEN_REUSED');
     // The family is dead: even its newest token no longer works, and the session is invalid.
-    const after = await failure(identity.grpc.refreshSession({ refreshToken: latest.session?.refreshToken ?? '' }));
+    const after = await failure(
+      identity.grpc.refreshSession({ refreshToken: latest.session?.refreshToken ?? '' }),
+    );
     expect(after.code).toMatch(/INVALID_REFRESH_TOKEN|REFRESH_TOKEN_REUSED/);
     const validity = await identity.grpc.validateSession({ sessionId: grant.session?.id ?? '' });
     expect(validity.valid).toBe(false);
@@ -81,8 +87,12 @@ describe('sessions as refresh-token families', () => {
   it('ends user sessions after 7 idle days and 30 days absolute', async () => {
     const idle = await login();
     identity.clock.advance(7 * 86_400_000 + 1000);
-    expect((await identity.grpc.validateSession({ sessionId: idle.grant.session?.id ?? '' })).valid).toBe(false);
-    expect((await failure(identity.grpc.refreshSession({ refreshToken: idle.grant.refreshToken }))).code).toBe('INVALID_REFRESH_TOKEN');
+    expect((await identity.grpc.validateSession({ sessionId: idle.grant.session?.id ?? '' })).valid).toBe(
+      false,
+    );
+    expect(
+      (await failure(identity.grpc.refreshSession({ refreshToken: idle.grant.refreshToken }))).code,
+    ).toBe('INVALID_REFRESH_TOKEN');
     identity.clock.offsetMs = 0;
 
     const active = await login();
@@ -92,7 +102,9 @@ describe('sessions as refresh-token families', () => {
       token = (await identity.grpc.refreshSession({ refreshToken: token })).session?.refreshToken ?? '';
     }
     identity.clock.advance(2 * 86_400_000); // day 31: still used regularly, but past the 30-day cap
-    expect((await failure(identity.grpc.refreshSession({ refreshToken: token }))).code).toBe('INVALID_REFRESH_TOKEN');
+    expect((await failure(identity.grpc.refreshSession({ refreshToken: token }))).code).toBe(
+      'INVALID_REFRESH_TOKEN',
+    );
     identity.clock.offsetMs = 0;
   });
 
@@ -114,11 +126,23 @@ describe('sessions as refresh-token families', () => {
     expect((await identity.grpc.validateSession({ sessionId: grant.session?.id ?? '' })).valid).toBe(true);
     await identity.grpc.deleteAccount({ accountId, mode: DeletionMode.IMMEDIATE });
     expect((await identity.grpc.validateSession({ sessionId: grant.session?.id ?? '' })).valid).toBe(false);
-    expect((await failure(identity.grpc.refreshSession({ refreshToken: grant.refreshToken }))).code).toBe('INVALID_REFRESH_TOKEN');
-    const account = await identity.db.selectFrom('accounts').select(['email', 'status']).where('id', '=', accountId).executeTakeFirstOrThrow();
+    expect((await failure(identity.grpc.refreshSession({ refreshToken: grant.refreshToken }))).code).toBe(
+      'INVALID_REFRESH_TOKEN',
+    );
+    const account = await identity.db
+      .selectFrom('accounts')
+      .select(['email', 'status'])
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
     expect(account.status).toBe('DELETED');
     expect(account.email).not.toContain('example.com');
-    expect(await identity.db.selectFrom('credentials').select('account_id').where('account_id', '=', accountId).execute()).toEqual([]);
+    expect(
+      await identity.db
+        .selectFrom('credentials')
+        .select('account_id')
+        .where('account_id', '=', accountId)
+        .execute(),
+    ).toEqual([]);
   });
 
   it('scheduled deletion revokes sessions now, keeps the account 30 days, can be cancelled, and is swept after', async () => {
@@ -129,26 +153,51 @@ describe('sessions as refresh-token families', () => {
     await identity.grpc.cancelAccountDeletion({ accountId });
     await identity.grpc.deleteAccount({ accountId, mode: DeletionMode.SCHEDULED });
     identity.clock.advance(29 * 86_400_000);
-    expect(await identity.service.app.get((await import('../src/services/account.service.ts')).AccountService).sweepDueDeletions()).toBe(0);
+    expect(
+      await identity.service.app
+        .get((await import('../src/services/account.service.ts')).AccountService)
+        .sweepDueDeletions(),
+    ).toBe(0);
     identity.clock.advance(86_400_000 + 1000);
-    expect(await identity.service.app.get((await import('../src/services/account.service.ts')).AccountService).sweepDueDeletions()).toBe(1);
+    expect(
+      await identity.service.app
+        .get((await import('../src/services/account.service.ts')).AccountService)
+        .sweepDueDeletions(),
+    ).toBe(1);
     identity.clock.offsetMs = 0;
-    const gone = await failure(identity.grpc.authenticate({ identifier: input.email, password: input.password }));
+    const gone = await failure(
+      identity.grpc.authenticate({ identifier: input.email, password: input.password }),
+    );
     expect(gone.code).toBe('INVALID_CREDENTIALS');
   });
 
   it('revoking a device revokes its sessions only', async () => {
     const input = newAccount();
     const { account } = await identity.grpc.createAccount(input);
-    const onA = await identity.grpc.authenticate({ identifier: input.email, password: input.password, client: client('203.0.113.1', 'phone') });
-    const onB = await identity.grpc.authenticate({ identifier: input.email, password: input.password, client: client('203.0.113.2', 'laptop') });
+    const onA = await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: client('203.0.113.1', 'phone'),
+    });
+    const onB = await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: client('203.0.113.2', 'laptop'),
+    });
     if (onA.result.case !== 'session' || onB.result.case !== 'session') throw new Error('expected sessions');
     const devices = await identity.grpc.listDevices({ accountId: account?.id ?? '' });
     expect(devices.devices.map((d) => d.fingerprint).sort()).toEqual(['laptop', 'phone']);
     const phone = devices.devices.find((d) => d.fingerprint === 'phone');
-    const result = await identity.grpc.revokeDevice({ accountId: account?.id ?? '', deviceId: phone?.id ?? '' });
+    const result = await identity.grpc.revokeDevice({
+      accountId: account?.id ?? '',
+      deviceId: phone?.id ?? '',
+    });
     expect(result.revokedSessions).toBe(1);
-    expect((await identity.grpc.validateSession({ sessionId: onA.result.value.session?.id ?? '' })).valid).toBe(false);
-    expect((await identity.grpc.validateSession({ sessionId: onB.result.value.session?.id ?? '' })).valid).toBe(true);
+    expect(
+      (await identity.grpc.validateSession({ sessionId: onA.result.value.session?.id ?? '' })).valid,
+    ).toBe(false);
+    expect(
+      (await identity.grpc.validateSession({ sessionId: onB.result.value.session?.id ?? '' })).valid,
+    ).toBe(true);
   });
 });

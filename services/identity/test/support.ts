@@ -8,11 +8,21 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type IdentityConfig, loadConfig } from '../src/config.ts';
-import { startIdentityService, type RunningIdentityService, type StartOptions } from '../src/identity-service.ts';
+import {
+  type RunningIdentityService,
+  type StartOptions,
+  startIdentityService,
+} from '../src/identity-service.ts';
 import type { IdentityDatabase } from '../src/schema/database.ts';
 import type { Clock } from '../src/tokens.ts';
 
-export const IDENTITY_TOPICS = ['identity.account.v1', 'identity.session.v1', 'identity.device.v1', 'identity.profile.v1', 'audit.event.v1'];
+export const IDENTITY_TOPICS = [
+  'identity.account.v1',
+  'identity.session.v1',
+  'identity.device.v1',
+  'identity.profile.v1',
+  'audit.event.v1',
+];
 
 /** A clock the test moves forward instead of waiting (lockouts, expiries). */
 export class TestClock implements Clock {
@@ -39,7 +49,10 @@ export async function ensureTopics(brokers: string[]): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const missing = IDENTITY_TOPICS.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
+        waitForLeaders: true,
+      });
     }
   } finally {
     await admin.disconnect();

@@ -69,3 +69,44 @@ export async function rawProduceRate(brokers: string[], count = 20_000, batch = 
     await admin.disconnect();
   }
 }
+
+export interface Argon2idParams {
+  readonly memoryKiB: number;
+  readonly passes: number;
+  readonly parallelism: number;
+}
+
+/**
+ * argon2id hashes per second with Node's own `crypto.argon2` (the hasher identity-service uses),
+ * `concurrency` in flight on the libuv pool, for `seconds`: the ceiling of any password login.
+ */
+export async function rawArgon2Rate(params: Argon2idParams, seconds = 5, concurrency = 4): Promise<number> {
+  const { argon2, randomBytes } = await import('node:crypto');
+  const hash = () =>
+    new Promise<void>((resolve, reject) =>
+      argon2(
+        'argon2id',
+        {
+          message: 'Correct horse battery staple',
+          nonce: randomBytes(16),
+          parallelism: params.parallelism,
+          tagLength: 32,
+          memory: params.memoryKiB,
+          passes: params.passes,
+        },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+  let done = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await hash();
+        done += 1;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}

@@ -52,7 +52,9 @@ export class AccountsController {
     return this.#accounts.delete(request);
   }
 
-  @RestRpc('DELETE', ':accountId/deletion', rpc.cancelAccountDeletion, { summary: 'Cancel a scheduled deletion' })
+  @RestRpc('DELETE', ':accountId/deletion', rpc.cancelAccountDeletion, {
+    summary: 'Cancel a scheduled deletion',
+  })
   cancelDeletion(@RpcRequest() request: CancelAccountDeletionRequest) {
     return this.#accounts.cancelDeletion(request);
   }

@@ -1,4 +1,8 @@
-import { type GetProfileRequest, IdentityService, type UpdateProfileRequest } from '@girok/contracts/identity/v1/identity';
+import {
+  type GetProfileRequest,
+  IdentityService,
+  type UpdateProfileRequest,
+} from '@girok/contracts/identity/v1/identity';
 import { RestRpc, RpcRequest } from '@girok/kit/http';
 import { Controller, Inject } from '@nestjs/common';
 import { ProfileService } from '../services/profile.service.ts';

@@ -21,7 +21,10 @@ export class SessionsController {
   readonly #sessions: SessionService;
   readonly #devices: DeviceService;
 
-  constructor(@Inject(SessionService) sessions: SessionService, @Inject(DeviceService) devices: DeviceService) {
+  constructor(
+    @Inject(SessionService) sessions: SessionService,
+    @Inject(DeviceService) devices: DeviceService,
+  ) {
     this.#sessions = sessions;
     this.#devices = devices;
   }
@@ -31,7 +34,9 @@ export class SessionsController {
     return this.#sessions.refresh(request);
   }
 
-  @RestRpc('GET', 'sessions/:sessionId/validity', rpc.validateSession, { summary: 'Is this session still valid?' })
+  @RestRpc('GET', 'sessions/:sessionId/validity', rpc.validateSession, {
+    summary: 'Is this session still valid?',
+  })
   validate(@RpcRequest() request: ValidateSessionRequest) {
     return this.#sessions.validate(request);
   }
@@ -41,12 +46,16 @@ export class SessionsController {
     return this.#sessions.list(request);
   }
 
-  @RestRpc('DELETE', 'accounts/:accountId/sessions/:sessionId', rpc.revokeSession, { summary: 'Revoke one session' })
+  @RestRpc('DELETE', 'accounts/:accountId/sessions/:sessionId', rpc.revokeSession, {
+    summary: 'Revoke one session',
+  })
   revoke(@RpcRequest() request: RevokeSessionRequest) {
     return this.#sessions.revokeOne(request);
   }
 
-  @RestRpc('POST', 'accounts/:accountId/sessions/revoke-all', rpc.revokeAllSessions, { summary: 'Revoke every (other) session' })
+  @RestRpc('POST', 'accounts/:accountId/sessions/revoke-all', rpc.revokeAllSessions, {
+    summary: 'Revoke every (other) session',
+  })
   revokeAll(@RpcRequest() request: RevokeAllSessionsRequest) {
     return this.#sessions.revokeAll(request);
   }
@@ -56,12 +65,16 @@ export class SessionsController {
     return this.#devices.list(request);
   }
 
-  @RestRpc('PATCH', 'accounts/:accountId/devices/:deviceId', rpc.trustDevice, { summary: 'Trust or untrust a device' })
+  @RestRpc('PATCH', 'accounts/:accountId/devices/:deviceId', rpc.trustDevice, {
+    summary: 'Trust or untrust a device',
+  })
   trustDevice(@RpcRequest() request: TrustDeviceRequest) {
     return this.#devices.trust(request);
   }
 
-  @RestRpc('DELETE', 'accounts/:accountId/devices/:deviceId', rpc.revokeDevice, { summary: 'Revoke a device and its sessions' })
+  @RestRpc('DELETE', 'accounts/:accountId/devices/:deviceId', rpc.revokeDevice, {
+    summary: 'Revoke a device and its sessions',
+  })
   revokeDevice(@RpcRequest() request: RevokeDeviceRequest) {
     return this.#devices.revoke(request);
   }

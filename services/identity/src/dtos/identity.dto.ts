@@ -1,8 +1,8 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
-  type AccountSchema,
   AccountMode,
+  type AccountSchema,
   AccountStatus,
   type DeviceSchema,
   type ProfileSchema,

@@ -7,7 +7,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'uuid', (c) => c.primaryKey())
     .addColumn('email', 'text', (c) => c.notNull())
     .addColumn('username', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status IN ('ACTIVE', 'PENDING_DELETION', 'DELETED')`))
+    .addColumn('status', 'text', (c) =>
+      c.notNull().check(sql`status IN ('ACTIVE', 'PENDING_DELETION', 'DELETED')`),
+    )
     .addColumn('mode', 'text', (c) => c.notNull().check(sql`mode IN ('USER', 'ADMIN', 'OPERATOR')`))
     .addColumn('locale', 'text', (c) => c.notNull())
     .addColumn('country', 'text', (c) => c.notNull())
@@ -41,7 +43,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('password_hash', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('password_history_account_idx').on('password_history').columns(['account_id', 'id']).execute();
+  await db.schema
+    .createIndex('password_history_account_idx')
+    .on('password_history')
+    .columns(['account_id', 'id'])
+    .execute();
 
   await db.schema
     .createTable('mfa_totp')
@@ -102,7 +108,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('rotated_at', 'timestamptz')
     .addColumn('successor_encrypted', 'text')
     .execute();
-  await db.schema.createIndex('refresh_tokens_session_idx').on('refresh_tokens').column('session_id').execute();
+  await db.schema
+    .createIndex('refresh_tokens_session_idx')
+    .on('refresh_tokens')
+    .column('session_id')
+    .execute();
 
   await db.schema
     .createTable('profiles')

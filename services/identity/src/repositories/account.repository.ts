@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
-import type { AccountModeValue, AccountStatusValue, AccountsTable, IdentityDatabase } from '../schema/database.ts';
+import type {
+  AccountModeValue,
+  AccountStatusValue,
+  AccountsTable,
+  IdentityDatabase,
+} from '../schema/database.ts';
 import { DATABASE } from '../tokens.ts';
 import type { Executor } from './executor.ts';
 
@@ -57,7 +62,12 @@ export class AccountRepository {
 
   /** Locks the row for the rest of the transaction (read-modify-write of counters and status). */
   async findByIdForUpdate(id: string, tx: Executor): Promise<AccountRow | undefined> {
-    return tx.selectFrom('accounts').select(ACCOUNT_COLUMNS).where('accounts.id', '=', id).forUpdate().executeTakeFirst();
+    return tx
+      .selectFrom('accounts')
+      .select(ACCOUNT_COLUMNS)
+      .where('accounts.id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
   }
 
   async findWithMfa(id: string, tx: Executor = this.#db): Promise<AccountWithMfa | undefined> {
@@ -90,13 +100,24 @@ export class AccountRepository {
     if (filter.afterId !== undefined) query = query.where('accounts.id', '>', filter.afterId);
     if (filter.query !== undefined && filter.query !== '') {
       const prefix = `${filter.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query = query.where((eb) => eb.or([eb('accounts.email', 'like', prefix), eb('accounts.username', 'like', prefix)]));
+      query = query.where((eb) =>
+        eb.or([eb('accounts.email', 'like', prefix), eb('accounts.username', 'like', prefix)]),
+      );
     }
     return query.execute();
   }
 
-  async update(id: string, changes: Updateable<AccountsTable>, tx: Executor = this.#db): Promise<AccountRow | undefined> {
-    return tx.updateTable('accounts').set(changes).where('id', '=', id).returning(ACCOUNT_COLUMNS).executeTakeFirst();
+  async update(
+    id: string,
+    changes: Updateable<AccountsTable>,
+    tx: Executor = this.#db,
+  ): Promise<AccountRow | undefined> {
+    return tx
+      .updateTable('accounts')
+      .set(changes)
+      .where('id', '=', id)
+      .returning(ACCOUNT_COLUMNS)
+      .executeTakeFirst();
   }
 
   /** Accounts whose deletion grace period has ended, locked and skipped by concurrent sweepers. */

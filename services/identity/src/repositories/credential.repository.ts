@@ -43,7 +43,13 @@ export class CredentialRepository {
   }
 
   /** Sets the new hash, moves the old one into the history and keeps only `keep - 1` of those. */
-  async replace(accountId: string, passwordHash: string, keep: number, now: Date, tx: Executor): Promise<void> {
+  async replace(
+    accountId: string,
+    passwordHash: string,
+    keep: number,
+    now: Date,
+    tx: Executor,
+  ): Promise<void> {
     const old = await tx
       .selectFrom('credentials')
       .select('password_hash')
@@ -70,7 +76,11 @@ export class CredentialRepository {
 
   /** Parameter upgrade on login: same password, new hash; no history entry. */
   async rehash(accountId: string, passwordHash: string, tx: Executor = this.#db): Promise<void> {
-    await tx.updateTable('credentials').set({ password_hash: passwordHash }).where('account_id', '=', accountId).execute();
+    await tx
+      .updateTable('credentials')
+      .set({ password_hash: passwordHash })
+      .where('account_id', '=', accountId)
+      .execute();
   }
 
   async deleteAll(accountId: string, tx: Executor): Promise<void> {

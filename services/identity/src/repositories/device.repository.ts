@@ -35,33 +35,39 @@ export class DeviceRepository {
     device: { id: string; accountId: string; fingerprint: string; name: string; ip: string; now: Date },
     tx: Executor,
   ): Promise<DeviceRow & { created: boolean }> {
-    return tx
-      .insertInto('devices')
-      .values({
-        id: device.id,
-        account_id: device.accountId,
-        fingerprint: device.fingerprint,
-        name: device.name,
-        first_seen_at: device.now,
-        last_seen_at: device.now,
-        last_ip: device.ip,
-      })
-      .onConflict((oc) =>
-        oc.constraint('devices_account_fingerprint_key').doUpdateSet((eb) => ({
-          last_seen_at: eb.ref('excluded.last_seen_at'),
-          last_ip: eb.ref('excluded.last_ip'),
-          // A revoked device that logs in again is a new registration, untrusted.
-          trusted: sql<boolean>`CASE WHEN devices.revoked_at IS NULL THEN devices.trusted ELSE false END`,
-          revoked_at: null,
-        })),
-      )
-      .returning(DEVICE_COLUMNS)
-      // xmax = 0 only for a freshly inserted row, not for one updated by ON CONFLICT.
-      .returning(sql<boolean>`(xmax = 0)`.as('created'))
-      .executeTakeFirstOrThrow();
+    return (
+      tx
+        .insertInto('devices')
+        .values({
+          id: device.id,
+          account_id: device.accountId,
+          fingerprint: device.fingerprint,
+          name: device.name,
+          first_seen_at: device.now,
+          last_seen_at: device.now,
+          last_ip: device.ip,
+        })
+        .onConflict((oc) =>
+          oc.constraint('devices_account_fingerprint_key').doUpdateSet((eb) => ({
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+            last_ip: eb.ref('excluded.last_ip'),
+            // A revoked device that logs in again is a new registration, untrusted.
+            trusted: sql<boolean>`CASE WHEN devices.revoked_at IS NULL THEN devices.trusted ELSE false END`,
+            revoked_at: null,
+          })),
+        )
+        .returning(DEVICE_COLUMNS)
+        // xmax = 0 only for a freshly inserted row, not for one updated by ON CONFLICT.
+        .returning(sql<boolean>`(xmax = 0)`.as('created'))
+        .executeTakeFirstOrThrow()
+    );
   }
 
-  async findById(accountId: string, deviceId: string, tx: Executor = this.#db): Promise<DeviceRow | undefined> {
+  async findById(
+    accountId: string,
+    deviceId: string,
+    tx: Executor = this.#db,
+  ): Promise<DeviceRow | undefined> {
     return tx
       .selectFrom('devices')
       .select(DEVICE_COLUMNS)
@@ -79,7 +85,12 @@ export class DeviceRepository {
       .execute();
   }
 
-  async setTrusted(accountId: string, deviceId: string, trusted: boolean, tx: Executor): Promise<DeviceRow | undefined> {
+  async setTrusted(
+    accountId: string,
+    deviceId: string,
+    trusted: boolean,
+    tx: Executor,
+  ): Promise<DeviceRow | undefined> {
     return tx
       .updateTable('devices')
       .set({ trusted })

@@ -24,7 +24,12 @@ export class MfaRepository {
   }
 
   /** Starts (or restarts) an unconfirmed enrolment. Never replaces a confirmed one. */
-  async upsertPendingTotp(accountId: string, secretEncrypted: string, now: Date, tx: Executor = this.#db): Promise<boolean> {
+  async upsertPendingTotp(
+    accountId: string,
+    secretEncrypted: string,
+    now: Date,
+    tx: Executor = this.#db,
+  ): Promise<boolean> {
     const row = await tx
       .insertInto('mfa_totp')
       .values({ account_id: accountId, secret_encrypted: secretEncrypted, created_at: now })
@@ -64,10 +69,19 @@ export class MfaRepository {
   }
 
   async reencrypt(accountId: string, secretEncrypted: string, tx: Executor = this.#db): Promise<void> {
-    await tx.updateTable('mfa_totp').set({ secret_encrypted: secretEncrypted }).where('account_id', '=', accountId).execute();
+    await tx
+      .updateTable('mfa_totp')
+      .set({ secret_encrypted: secretEncrypted })
+      .where('account_id', '=', accountId)
+      .execute();
   }
 
-  async replaceBackupCodes(accountId: string, codeHashes: readonly string[], now: Date, tx: Executor): Promise<void> {
+  async replaceBackupCodes(
+    accountId: string,
+    codeHashes: readonly string[],
+    now: Date,
+    tx: Executor,
+  ): Promise<void> {
     await tx.deleteFrom('mfa_backup_codes').where('account_id', '=', accountId).execute();
     await tx
       .insertInto('mfa_backup_codes')
@@ -76,7 +90,12 @@ export class MfaRepository {
   }
 
   /** Spends a backup code atomically; false when unknown or already used. */
-  async useBackupCode(accountId: string, codeHash: string, now: Date, tx: Executor = this.#db): Promise<boolean> {
+  async useBackupCode(
+    accountId: string,
+    codeHash: string,
+    now: Date,
+    tx: Executor = this.#db,
+  ): Promise<boolean> {
     const row = await tx
       .updateTable('mfa_backup_codes')
       .set({ used_at: now })

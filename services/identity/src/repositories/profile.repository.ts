@@ -29,10 +29,18 @@ export class ProfileRepository {
   }
 
   async findByAccount(accountId: string, tx: Executor = this.#db): Promise<ProfileRow | undefined> {
-    return tx.selectFrom('profiles').select(PROFILE_COLUMNS).where('account_id', '=', accountId).executeTakeFirst();
+    return tx
+      .selectFrom('profiles')
+      .select(PROFILE_COLUMNS)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
   }
 
-  async update(accountId: string, changes: Updateable<ProfilesTable>, tx: Executor): Promise<ProfileRow | undefined> {
+  async update(
+    accountId: string,
+    changes: Updateable<ProfilesTable>,
+    tx: Executor,
+  ): Promise<ProfileRow | undefined> {
     return tx
       .updateTable('profiles')
       .set(changes)

@@ -38,7 +38,11 @@ export class SessionRepository {
   }
 
   async insert(session: Insertable<SessionsTable>, tokenHash: string, tx: Executor): Promise<SessionRow> {
-    const row = await tx.insertInto('sessions').values(session).returning(SESSION_COLUMNS).executeTakeFirstOrThrow();
+    const row = await tx
+      .insertInto('sessions')
+      .values(session)
+      .returning(SESSION_COLUMNS)
+      .executeTakeFirstOrThrow();
     await tx
       .insertInto('refresh_tokens')
       .values({ token_hash: tokenHash, session_id: row.id, created_at: session.created_at })
@@ -65,7 +69,12 @@ export class SessionRepository {
   }
 
   async findByIdForUpdate(id: string, tx: Executor): Promise<SessionRow | undefined> {
-    return tx.selectFrom('sessions').select(SESSION_COLUMNS).where('sessions.id', '=', id).forUpdate().executeTakeFirst();
+    return tx
+      .selectFrom('sessions')
+      .select(SESSION_COLUMNS)
+      .where('sessions.id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
   }
 
   async listByAccount(
@@ -88,7 +97,12 @@ export class SessionRepository {
    * Marks the token rotated if nobody has yet, storing its successor; atomic, so of two concurrent
    * refreshes exactly one rotates. Returns the session id when this call won.
    */
-  async rotate(tokenHash: string, successorEncrypted: string, now: Date, tx: Executor): Promise<string | undefined> {
+  async rotate(
+    tokenHash: string,
+    successorEncrypted: string,
+    now: Date,
+    tx: Executor,
+  ): Promise<string | undefined> {
     const row = await tx
       .updateTable('refresh_tokens')
       .set({ rotated_at: now, successor_encrypted: successorEncrypted })
@@ -108,7 +122,10 @@ export class SessionRepository {
   }
 
   async insertToken(sessionId: string, tokenHash: string, now: Date, tx: Executor): Promise<void> {
-    await tx.insertInto('refresh_tokens').values({ token_hash: tokenHash, session_id: sessionId, created_at: now }).execute();
+    await tx
+      .insertInto('refresh_tokens')
+      .values({ token_hash: tokenHash, session_id: sessionId, created_at: now })
+      .execute();
   }
 
   /** Forgets successors whose grace window is over (they are only kept to answer benign repeats). */

@@ -1,5 +1,6 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import {
+  AccountMode,
   type CancelAccountDeletionRequest,
   type CancelAccountDeletionResponseSchema,
   type ChangePasswordRequest,
@@ -15,10 +16,9 @@ import {
   type ListAccountsResponseSchema,
   type UpdateAccountRequest,
   type UpdateAccountResponseSchema,
-  AccountMode,
 } from '@girok/contracts/identity/v1/identity';
-import { assertThat, DomainError, Violations } from '@girok/kit/errors';
 import { isUniqueViolation } from '@girok/kit/db';
+import { assertThat, DomainError, Violations } from '@girok/kit/errors';
 import { uuidv7 } from '@girok/kit/ids';
 import { appendEvents } from '@girok/kit/outbox';
 import { Inject, Injectable } from '@nestjs/common';
@@ -27,7 +27,7 @@ import type { IdentityConfig } from '../config.ts';
 import { PasswordHasher } from '../crypto/password-hasher.ts';
 import { PasswordPolicy } from '../crypto/password-policy.ts';
 import { afterIdFrom, modeFromProto, pageToken, statusFromProto, toAccount } from '../dtos/identity.dto.ts';
-import { type AccountRow, AccountRepository } from '../repositories/account.repository.ts';
+import { AccountRepository, type AccountRow } from '../repositories/account.repository.ts';
 import { CredentialRepository } from '../repositories/credential.repository.ts';
 import { DeviceRepository } from '../repositories/device.repository.ts';
 import type { Executor } from '../repositories/executor.ts';
@@ -105,7 +105,12 @@ export class AccountService {
     checkCountry(v, 'country', request.country);
     v.check(mode !== undefined, 'mode', 'must be USER, ADMIN or OPERATOR');
     v.check(request.displayName.length <= 64, 'display_name', 'must be at most 64 characters');
-    for (const violation of this.#policy.check({ password: request.password, mode: mode ?? 'USER', email, username })) {
+    for (const violation of this.#policy.check({
+      password: request.password,
+      mode: mode ?? 'USER',
+      email,
+      username,
+    })) {
       v.add(violation.field, violation.description);
     }
     v.throwIfAny();
@@ -144,7 +149,16 @@ export class AccountService {
         await appendEvents(tx, [
           IdentityEvents.account('created', account, false),
           IdentityEvents.profile('created', profile),
-          auditEvent({ action: 'account.create', actorId: account.id, targetType: 'account', targetId: account.id, result: 'SUCCESS', client: request.client, now, metadata: { mode: account.mode } }),
+          auditEvent({
+            action: 'account.create',
+            actorId: account.id,
+            targetType: 'account',
+            targetId: account.id,
+            result: 'SUCCESS',
+            client: request.client,
+            now,
+            metadata: { mode: account.mode },
+          }),
         ]);
         return { account: toAccount(account, false) };
       });
@@ -177,7 +191,11 @@ export class AccountService {
     const afterId = afterIdFrom(request.page?.pageToken ?? '');
     const v = new Violations();
     v.check(request.query.length <= 254, 'query', 'must be at most 254 characters');
-    v.check(afterId === undefined || /^[0-9a-f-]{36}$/.test(afterId), 'page.page_token', 'is not a token from a previous page');
+    v.check(
+      afterId === undefined || /^[0-9a-f-]{36}$/.test(afterId),
+      'page.page_token',
+      'is not a token from a previous page',
+    );
     v.throwIfAny();
     const rows = await this.#accounts.list({
       limit: limit + 1,
@@ -232,7 +250,9 @@ export class AccountService {
     }
   }
 
-  async changePassword(request: ChangePasswordRequest): Promise<MessageInitShape<typeof ChangePasswordResponseSchema>> {
+  async changePassword(
+    request: ChangePasswordRequest,
+  ): Promise<MessageInitShape<typeof ChangePasswordResponseSchema>> {
     requireIds({ account_id: request.accountId });
     const account = await this.#accounts.findById(request.accountId);
     if (account === undefined || account.status === 'DELETED') throw notFound();
@@ -254,9 +274,19 @@ export class AccountService {
     }
     for (const old of recent) {
       if (await this.#hasher.verify(old, request.newPassword)) {
-        throw new DomainError('INVALID_ARGUMENT', 'PASSWORD_REUSED', 'Choose a password you have not used recently', {
-          fieldViolations: [{ field: 'new_password', description: `must differ from the last ${PASSWORD_HISTORY} passwords` }],
-        });
+        throw new DomainError(
+          'INVALID_ARGUMENT',
+          'PASSWORD_REUSED',
+          'Choose a password you have not used recently',
+          {
+            fieldViolations: [
+              {
+                field: 'new_password',
+                description: `must differ from the last ${PASSWORD_HISTORY} passwords`,
+              },
+            ],
+          },
+        );
       }
     }
     const newHash = await this.#hasher.hash(request.newPassword);
@@ -268,7 +298,15 @@ export class AccountService {
       if (updated !== undefined) {
         await appendEvents(tx, [
           IdentityEvents.account('password_changed', updated, mfaEnabled),
-          auditEvent({ action: 'account.password.change', actorId: account.id, targetType: 'account', targetId: account.id, result: 'SUCCESS', client: request.client, now }),
+          auditEvent({
+            action: 'account.password.change',
+            actorId: account.id,
+            targetType: 'account',
+            targetId: account.id,
+            result: 'SUCCESS',
+            client: request.client,
+            now,
+          }),
         ]);
       }
       return this.#sessions.revokeIn(
@@ -315,19 +353,37 @@ export class AccountService {
     });
   }
 
-  async cancelDeletion(request: CancelAccountDeletionRequest): Promise<MessageInitShape<typeof CancelAccountDeletionResponseSchema>> {
+  async cancelDeletion(
+    request: CancelAccountDeletionRequest,
+  ): Promise<MessageInitShape<typeof CancelAccountDeletionResponseSchema>> {
     requireIds({ account_id: request.accountId });
     return this.#db.transaction().execute(async (tx) => {
       const now = this.#clock.now();
       const account = await this.#accounts.findByIdForUpdate(request.accountId, tx);
       if (account === undefined || account.status === 'DELETED') throw notFound();
-      assertThat(account.status === 'PENDING_DELETION', 'FAILED_PRECONDITION', 'DELETION_NOT_SCHEDULED', 'The account is not scheduled for deletion');
-      const restored = await this.#accounts.update(account.id, { status: 'ACTIVE', deletion_scheduled_at: null, updated_at: now }, tx);
+      assertThat(
+        account.status === 'PENDING_DELETION',
+        'FAILED_PRECONDITION',
+        'DELETION_NOT_SCHEDULED',
+        'The account is not scheduled for deletion',
+      );
+      const restored = await this.#accounts.update(
+        account.id,
+        { status: 'ACTIVE', deletion_scheduled_at: null, updated_at: now },
+        tx,
+      );
       if (restored === undefined) throw notFound();
       const mfaEnabled = (await this.#mfa.findTotp(account.id, tx))?.confirmed_at != null;
       await appendEvents(tx, [
         IdentityEvents.account('deletion_cancelled', restored, mfaEnabled),
-        auditEvent({ action: 'account.delete.cancel', actorId: account.id, targetType: 'account', targetId: account.id, result: 'SUCCESS', now }),
+        auditEvent({
+          action: 'account.delete.cancel',
+          actorId: account.id,
+          targetType: 'account',
+          targetId: account.id,
+          result: 'SUCCESS',
+          now,
+        }),
       ]);
       return { account: toAccount(restored, mfaEnabled) };
     });
@@ -346,7 +402,11 @@ export class AccountService {
     const now = this.#clock.now();
     const scheduled = await this.#accounts.update(
       account.id,
-      { status: 'PENDING_DELETION', deletion_scheduled_at: new Date(now.getTime() + this.#config.deletionGraceMs), updated_at: now },
+      {
+        status: 'PENDING_DELETION',
+        deletion_scheduled_at: new Date(now.getTime() + this.#config.deletionGraceMs),
+        updated_at: now,
+      },
       tx,
     );
     if (scheduled === undefined) throw notFound();

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ClientInfo } from '@girok/contracts/common/v1/common';
@@ -13,7 +14,6 @@ import { uuidv7 } from '@girok/kit/ids';
 import { appendEvents } from '@girok/kit/outbox';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { createHash } from 'node:crypto';
 import type { IdentityConfig } from '../config.ts';
 import { PasswordHasher } from '../crypto/password-hasher.ts';
 import { type AccountForLogin, AccountRepository } from '../repositories/account.repository.ts';
@@ -30,10 +30,10 @@ import { SessionService } from './session.service.ts';
 const invalidCredentials = () =>
   new DomainError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'The email, username or password is incorrect');
 
+/** A password-verified login waiting for its second factor, kept in Valkey for any replica. */
 interface Challenge {
   readonly accountId: string;
   readonly deviceId: string | null;
-  readonly client: { ipAddress: string; userAgent: string; deviceFingerprint: string; deviceName: string };
 }
 
 /**
@@ -80,7 +80,9 @@ export class AuthenticationService {
     this.#clock = clock;
   }
 
-  async authenticate(request: AuthenticateRequest): Promise<MessageInitShape<typeof AuthenticateResponseSchema>> {
+  async authenticate(
+    request: AuthenticateRequest,
+  ): Promise<MessageInitShape<typeof AuthenticateResponseSchema>> {
     const identifier = request.identifier.trim().toLowerCase();
     new Violations()
       .check(identifier !== '' && identifier.length <= 254, 'identifier', 'must be an email or username')
@@ -122,9 +124,21 @@ export class AuthenticationService {
       const device = await this.#registerDevice(account, request.client, tx);
       const mfaNeeded = account.mfa_enabled && !(account.mode === 'USER' && device?.trusted === true);
       if (mfaNeeded) {
-        const challengeId = await this.#openChallenge(account.id, device?.id ?? null, request.client);
+        const challengeId = await this.#openChallenge({
+          accountId: account.id,
+          deviceId: device?.id ?? null,
+        });
         await appendEvents(tx, [
-          auditEvent({ action: 'account.login.password', actorId: account.id, targetType: 'account', targetId: account.id, result: 'SUCCESS', reason: 'MFA_REQUIRED', client: request.client, now }),
+          auditEvent({
+            action: 'account.login.password',
+            actorId: account.id,
+            targetType: 'account',
+            targetId: account.id,
+            result: 'SUCCESS',
+            reason: 'MFA_REQUIRED',
+            client: request.client,
+            now,
+          }),
         ]);
         return {
           result: {
@@ -138,32 +152,60 @@ export class AuthenticationService {
         };
       }
       const grant = await this.#sessions.open(
-        { account, mfaEnabled: account.mfa_enabled, deviceId: device?.id ?? null, mfaVerified: false, client: request.client },
+        {
+          account,
+          mfaEnabled: account.mfa_enabled,
+          deviceId: device?.id ?? null,
+          mfaVerified: false,
+          client: request.client,
+        },
         tx,
       );
       await appendEvents(tx, [
-        auditEvent({ action: 'account.login', actorId: account.id, targetType: 'session', targetId: grant.session?.id ?? '', result: 'SUCCESS', client: request.client, now }),
+        auditEvent({
+          action: 'account.login',
+          actorId: account.id,
+          targetType: 'session',
+          targetId: grant.session?.id ?? '',
+          result: 'SUCCESS',
+          client: request.client,
+          now,
+        }),
       ]);
       return { result: { case: 'session' as const, value: grant } };
     });
   }
 
-  async verifyChallenge(request: VerifyMfaChallengeRequest): Promise<MessageInitShape<typeof VerifyMfaChallengeResponseSchema>> {
+  async verifyChallenge(
+    request: VerifyMfaChallengeRequest,
+  ): Promise<MessageInitShape<typeof VerifyMfaChallengeResponseSchema>> {
     new Violations()
-      .check(/^[A-Za-z0-9_-]{16,64}$/.test(request.challengeId), 'challenge_id', 'must be a challenge id from Authenticate')
+      .check(
+        /^[A-Za-z0-9_-]{16,64}$/.test(request.challengeId),
+        'challenge_id',
+        'must be a challenge id from Authenticate',
+      )
       .check(request.code.case !== undefined, 'code', 'give totp_code or backup_code')
       .throwIfAny();
     const key = `mfa:challenge:${request.challengeId}`;
     const stored = await this.#store.get(key);
     if (stored === undefined) {
-      throw new DomainError('UNAUTHENTICATED', 'MFA_CHALLENGE_EXPIRED', 'The login challenge expired or was used up; log in again');
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'MFA_CHALLENGE_EXPIRED',
+        'The login challenge expired or was used up; log in again',
+      );
     }
     const challenge = JSON.parse(stored) as Challenge;
     const attempts = await this.#store.increment(`${key}:attempts`, this.#config.mfaChallenge.ttlMs);
     const max = this.#config.mfaChallenge.maxAttempts;
     if (attempts > max) {
       await this.#store.delete(key);
-      throw new DomainError('UNAUTHENTICATED', 'MFA_CHALLENGE_EXHAUSTED', 'Too many wrong codes; log in again');
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'MFA_CHALLENGE_EXHAUSTED',
+        'Too many wrong codes; log in again',
+      );
     }
     const code = request.code.case === undefined ? '' : request.code.value;
     const ok =
@@ -172,24 +214,42 @@ export class AuthenticationService {
         : await this.#mfa.checkTotp(challenge.accountId, code);
     const now = this.#clock.now();
     if (!ok) {
-      await this.#audit('account.login.mfa', challenge.accountId, 'FAILURE', 'MFA_CODE_INVALID', request.client);
+      await this.#audit(
+        'account.login.mfa',
+        challenge.accountId,
+        'FAILURE',
+        'MFA_CODE_INVALID',
+        request.client,
+      );
       if (attempts >= max) await this.#store.delete(key);
       throw new DomainError(
         'UNAUTHENTICATED',
         attempts >= max ? 'MFA_CHALLENGE_EXHAUSTED' : 'MFA_CODE_INVALID',
-        attempts >= max ? 'Too many wrong codes; log in again' : `The code is incorrect; ${max - attempts} attempt(s) left`,
+        attempts >= max
+          ? 'Too many wrong codes; log in again'
+          : `The code is incorrect; ${max - attempts} attempt(s) left`,
       );
     }
     // First finisher wins: a challenge opens one session even if two replicas race on it.
     if (!(await this.#store.setIfAbsent(`${key}:done`, '1', this.#config.mfaChallenge.ttlMs))) {
-      throw new DomainError('UNAUTHENTICATED', 'MFA_CHALLENGE_EXPIRED', 'The login challenge was already completed');
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'MFA_CHALLENGE_EXPIRED',
+        'The login challenge was already completed',
+      );
     }
     await this.#store.delete(key);
     const account = await this.#accounts.findWithMfa(challenge.accountId);
     if (account === undefined || account.status === 'DELETED') throw invalidCredentials();
     return this.#db.transaction().execute(async (tx) => {
       const grant = await this.#sessions.open(
-        { account, mfaEnabled: account.mfa_enabled, deviceId: challenge.deviceId, mfaVerified: true, client: request.client },
+        {
+          account,
+          mfaEnabled: account.mfa_enabled,
+          deviceId: challenge.deviceId,
+          mfaVerified: true,
+          client: request.client,
+        },
         tx,
       );
       await appendEvents(tx, [
@@ -217,9 +277,14 @@ export class AuthenticationService {
     ]);
     const refused = [byIp, byAccount].find((decision) => decision !== undefined && !decision.allowed);
     if (refused !== undefined) {
-      throw new DomainError('RESOURCE_EXHAUSTED', 'RATE_LIMITED', 'Too many login attempts; wait and try again', {
-        retryAfterSeconds: refused.retryAfterSeconds,
-      });
+      throw new DomainError(
+        'RESOURCE_EXHAUSTED',
+        'RATE_LIMITED',
+        'Too many login attempts; wait and try again',
+        {
+          retryAfterSeconds: refused.retryAfterSeconds,
+        },
+      );
     }
   }
 
@@ -234,17 +299,39 @@ export class AuthenticationService {
       const updated = await this.#accounts.update(
         account.id,
         lock
-          ? { failed_login_count: 0, locked_until: new Date(now.getTime() + this.#config.lockout.durationMs), updated_at: now }
+          ? {
+              failed_login_count: 0,
+              locked_until: new Date(now.getTime() + this.#config.lockout.durationMs),
+              updated_at: now,
+            }
           : { failed_login_count: failures },
         tx,
       );
       const events = [
-        auditEvent({ action: 'account.login', actorId: account.id, targetType: 'account', targetId: account.id, result: 'FAILURE', reason: 'INVALID_CREDENTIALS', client, now }),
+        auditEvent({
+          action: 'account.login',
+          actorId: account.id,
+          targetType: 'account',
+          targetId: account.id,
+          result: 'FAILURE',
+          reason: 'INVALID_CREDENTIALS',
+          client,
+          now,
+        }),
       ];
       if (lock && updated !== undefined) {
         events.push(
           IdentityEvents.account('locked', updated, account.mfa_enabled),
-          auditEvent({ action: 'account.lock', actorId: account.id, targetType: 'account', targetId: account.id, result: 'SUCCESS', reason: 'TOO_MANY_FAILURES', client, now }),
+          auditEvent({
+            action: 'account.lock',
+            actorId: account.id,
+            targetType: 'account',
+            targetId: account.id,
+            result: 'SUCCESS',
+            reason: 'TOO_MANY_FAILURES',
+            client,
+            now,
+          }),
         );
       }
       await appendEvents(tx, events);
@@ -254,7 +341,8 @@ export class AuthenticationService {
   async #registerDevice(account: AccountForLogin, client: ClientInfo | undefined, tx: Executor) {
     const userAgent = client?.userAgent ?? '';
     const fingerprint =
-      client?.deviceFingerprint || (userAgent === '' ? '' : createHash('sha256').update(userAgent).digest('hex'));
+      client?.deviceFingerprint ||
+      (userAgent === '' ? '' : createHash('sha256').update(userAgent).digest('hex'));
     if (fingerprint === '') return undefined;
     const device = await this.#devices.upsertSeen(
       {
@@ -271,19 +359,13 @@ export class AuthenticationService {
     return device;
   }
 
-  async #openChallenge(accountId: string, deviceId: string | null, client: ClientInfo | undefined): Promise<string> {
-    const challengeId = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
-    const value: Challenge = {
-      accountId,
-      deviceId,
-      client: {
-        ipAddress: client?.ipAddress ?? '',
-        userAgent: client?.userAgent ?? '',
-        deviceFingerprint: client?.deviceFingerprint ?? '',
-        deviceName: client?.deviceName ?? '',
-      },
-    };
-    await this.#store.set(`mfa:challenge:${challengeId}`, JSON.stringify(value), this.#config.mfaChallenge.ttlMs);
+  async #openChallenge(challenge: Challenge): Promise<string> {
+    const challengeId = randomBytes(24).toString('base64url');
+    await this.#store.set(
+      `mfa:challenge:${challengeId}`,
+      JSON.stringify(challenge),
+      this.#config.mfaChallenge.ttlMs,
+    );
     return challengeId;
   }
 
@@ -297,7 +379,16 @@ export class AuthenticationService {
     const now = this.#clock.now();
     await this.#db.transaction().execute((tx) =>
       appendEvents(tx, [
-        auditEvent({ action, ...(accountId === undefined ? {} : { actorId: accountId }), targetType: 'account', ...(accountId === undefined ? {} : { targetId: accountId }), result, reason, client, now }),
+        auditEvent({
+          action,
+          ...(accountId === undefined ? {} : { actorId: accountId }),
+          targetType: 'account',
+          ...(accountId === undefined ? {} : { targetId: accountId }),
+          result,
+          reason,
+          client,
+          now,
+        }),
       ]),
     );
   }

@@ -51,7 +51,14 @@ export class DeviceService {
       assertThat(device, 'NOT_FOUND', 'DEVICE_NOT_FOUND', 'No such active device');
       await appendEvents(tx, [
         IdentityEvents.device(request.trusted ? 'trusted' : 'untrusted', device),
-        auditEvent({ action: request.trusted ? 'device.trust' : 'device.untrust', actorId: request.accountId, targetType: 'device', targetId: device.id, result: 'SUCCESS', now: this.#clock.now() }),
+        auditEvent({
+          action: request.trusted ? 'device.trust' : 'device.untrust',
+          actorId: request.accountId,
+          targetType: 'device',
+          targetId: device.id,
+          result: 'SUCCESS',
+          now: this.#clock.now(),
+        }),
       ]);
       return { device: toDevice(device) };
     });
@@ -71,7 +78,15 @@ export class DeviceService {
       );
       await appendEvents(tx, [
         IdentityEvents.device('revoked', device),
-        auditEvent({ action: 'device.revoke', actorId: request.accountId, targetType: 'device', targetId: device.id, result: 'SUCCESS', client: request.client, now }),
+        auditEvent({
+          action: 'device.revoke',
+          actorId: request.accountId,
+          targetType: 'device',
+          targetId: device.id,
+          result: 'SUCCESS',
+          client: request.client,
+          now,
+        }),
       ]);
       return { revokedSessions: revoked };
     });

@@ -1,6 +1,11 @@
 import { create, type DescMessage, type MessageInitShape, toJson } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { type AuditEventSchema, AuditEventSchema as AuditEvent, AuditResult, type ClientInfo } from '@girok/contracts/common/v1/common';
+import {
+  AuditEventSchema as AuditEvent,
+  type AuditEventSchema,
+  AuditResult,
+  type ClientInfo,
+} from '@girok/contracts/common/v1/common';
 import {
   AccountEventSchema,
   DeviceEventSchema,
@@ -10,11 +15,11 @@ import {
 import { currentRequestId } from '@girok/kit/context';
 import { uuidv7 } from '@girok/kit/ids';
 import type { OutboxEventInput } from '@girok/kit/outbox';
+import { toAccount, toDevice, toProfile, toSession } from '../dtos/identity.dto.ts';
 import type { AccountRow } from '../repositories/account.repository.ts';
 import type { DeviceRow } from '../repositories/device.repository.ts';
 import type { ProfileRow } from '../repositories/profile.repository.ts';
 import type { SessionRow } from '../repositories/session.repository.ts';
-import { toAccount, toDevice, toProfile, toSession } from '../dtos/identity.dto.ts';
 
 const SOURCE = 'identity-service';
 
@@ -36,16 +41,28 @@ function event<Desc extends DescMessage>(
   };
 }
 
-/** The identity topics' events (CloudEvents data in proto3 JSON), keyed by their aggregate. */
+/**
+ * The identity topics' events (CloudEvents data in proto3 JSON). Every one is keyed by the account
+ * it belongs to, so one account's sessions, devices and profile changes stay in order on one
+ * partition, and consumers can erase an account's data by key.
+ */
 export const IdentityEvents = {
   account: (change: string, row: AccountRow, mfaEnabled: boolean) =>
-    event('identity.account.v1', 'account', change, row.id, AccountEventSchema, { account: toAccount(row, mfaEnabled) }),
+    event('identity.account.v1', 'account', change, row.id, AccountEventSchema, {
+      account: toAccount(row, mfaEnabled),
+    }),
   session: (change: string, row: SessionRow) =>
-    event('identity.session.v1', 'session', change, row.account_id, SessionEventSchema, { session: toSession(row) }),
+    event('identity.session.v1', 'session', change, row.account_id, SessionEventSchema, {
+      session: toSession(row),
+    }),
   device: (change: string, row: DeviceRow) =>
-    event('identity.device.v1', 'device', change, row.account_id, DeviceEventSchema, { device: toDevice(row) }),
+    event('identity.device.v1', 'device', change, row.account_id, DeviceEventSchema, {
+      device: toDevice(row),
+    }),
   profile: (change: string, row: ProfileRow) =>
-    event('identity.profile.v1', 'profile', change, row.account_id, ProfileEventSchema, { profile: toProfile(row) }),
+    event('identity.profile.v1', 'profile', change, row.account_id, ProfileEventSchema, {
+      profile: toProfile(row),
+    }),
 };
 
 export interface AuditInput {
@@ -60,10 +77,7 @@ export interface AuditInput {
   readonly now: Date;
 }
 
-/**
- * A security-relevant action for `audit.event.v1`. Session events are keyed by account (not by
- * session) so one account's session history stays in order on one partition.
- */
+/** A security-relevant action for `audit.event.v1`, keyed by the actor (or target) account. */
 export function auditEvent(input: AuditInput): OutboxEventInput {
   const data: MessageInitShape<typeof AuditEventSchema> = {
     id: uuidv7(),

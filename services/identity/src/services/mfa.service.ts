@@ -24,7 +24,8 @@ import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.ts';
 import { auditEvent, IdentityEvents } from './identity-events.ts';
 import { requireIds } from './validation.ts';
 
-const invalidCode = () => new DomainError('UNAUTHENTICATED', 'MFA_CODE_INVALID', 'The code is incorrect or already used');
+const invalidCode = () =>
+  new DomainError('UNAUTHENTICATED', 'MFA_CODE_INVALID', 'The code is incorrect or already used');
 
 /** TOTP enrolment and verification, and the ten one-time backup codes. */
 @Injectable()
@@ -52,7 +53,9 @@ export class MfaService {
     this.#clock = clock;
   }
 
-  async beginEnrollment(request: BeginTotpEnrollmentRequest): Promise<MessageInitShape<typeof BeginTotpEnrollmentResponseSchema>> {
+  async beginEnrollment(
+    request: BeginTotpEnrollmentRequest,
+  ): Promise<MessageInitShape<typeof BeginTotpEnrollmentResponseSchema>> {
     requireIds({ account_id: request.accountId });
     const account = await this.#accounts.findById(request.accountId);
     assertThat(account && account.status !== 'DELETED', 'NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'No such account');
@@ -62,10 +65,19 @@ export class MfaService {
       this.#config.keyRing.encrypt(secret, account.id),
       this.#clock.now(),
     );
-    assertThat(stored, 'FAILED_PRECONDITION', 'MFA_ALREADY_ENABLED', 'MFA is already enabled; disable it first to re-enrol');
+    assertThat(
+      stored,
+      'FAILED_PRECONDITION',
+      'MFA_ALREADY_ENABLED',
+      'MFA is already enabled; disable it first to re-enrol',
+    );
     return {
       secret: base32Encode(secret),
-      provisioningUri: provisioningUri({ issuer: this.#config.totpIssuer, accountName: account.email, secret }),
+      provisioningUri: provisioningUri({
+        issuer: this.#config.totpIssuer,
+        accountName: account.email,
+        secret,
+      }),
     };
   }
 
@@ -75,14 +87,24 @@ export class MfaService {
     requireIds({ account_id: request.accountId });
     const totp = await this.#mfa.findTotp(request.accountId);
     assertThat(totp, 'FAILED_PRECONDITION', 'MFA_ENROLLMENT_NOT_STARTED', 'Call BeginTotpEnrollment first');
-    assertThat(totp.confirmed_at === null, 'FAILED_PRECONDITION', 'MFA_ALREADY_ENABLED', 'MFA is already enabled');
+    assertThat(
+      totp.confirmed_at === null,
+      'FAILED_PRECONDITION',
+      'MFA_ALREADY_ENABLED',
+      'MFA is already enabled',
+    );
     const secret = this.#config.keyRing.decrypt(totp.secret_encrypted, totp.account_id);
     const step = verifyTotp(secret, request.code, this.#clock.now().getTime());
     if (step === null) throw invalidCode();
     const codes = generateBackupCodes();
     await this.#db.transaction().execute(async (tx) => {
       const now = this.#clock.now();
-      assertThat(await this.#mfa.confirmTotp(totp.account_id, step, now, tx), 'FAILED_PRECONDITION', 'MFA_ALREADY_ENABLED', 'MFA is already enabled');
+      assertThat(
+        await this.#mfa.confirmTotp(totp.account_id, step, now, tx),
+        'FAILED_PRECONDITION',
+        'MFA_ALREADY_ENABLED',
+        'MFA is already enabled',
+      );
       await this.#mfa.replaceBackupCodes(totp.account_id, this.#hashAll(codes), now, tx);
       await this.#accountChanged(tx, totp.account_id, 'mfa_enabled', true, 'mfa.enroll', request.client);
     });
@@ -93,8 +115,15 @@ export class MfaService {
     requireIds({ account_id: request.accountId });
     const account = await this.#accounts.findById(request.accountId);
     assertThat(account, 'NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'No such account');
-    assertThat(account.mode === 'USER', 'FAILED_PRECONDITION', 'MFA_REQUIRED', 'Administrator and operator accounts must keep MFA');
-    const ok = (await this.checkTotp(account.id, request.code)) || (await this.spendBackupCode(account.id, request.code));
+    assertThat(
+      account.mode === 'USER',
+      'FAILED_PRECONDITION',
+      'MFA_REQUIRED',
+      'Administrator and operator accounts must keep MFA',
+    );
+    const ok =
+      (await this.checkTotp(account.id, request.code)) ||
+      (await this.spendBackupCode(account.id, request.code));
     if (!ok) throw invalidCode();
     await this.#db.transaction().execute(async (tx) => {
       await this.#mfa.deleteAll(account.id, tx);
@@ -113,7 +142,15 @@ export class MfaService {
       const now = this.#clock.now();
       await this.#mfa.replaceBackupCodes(request.accountId, this.#hashAll(codes), now, tx);
       await appendEvents(tx, [
-        auditEvent({ action: 'mfa.backup_codes.regenerate', actorId: request.accountId, targetType: 'account', targetId: request.accountId, result: 'SUCCESS', client: request.client, now }),
+        auditEvent({
+          action: 'mfa.backup_codes.regenerate',
+          actorId: request.accountId,
+          targetType: 'account',
+          targetId: request.accountId,
+          result: 'SUCCESS',
+          client: request.client,
+          now,
+        }),
       ]);
     });
     return { backupCodes: codes };
@@ -158,7 +195,15 @@ export class MfaService {
     if (account === undefined) return;
     await appendEvents(tx, [
       IdentityEvents.account(change, account, mfaEnabled),
-      auditEvent({ action, actorId: accountId, targetType: 'account', targetId: accountId, result: 'SUCCESS', client, now }),
+      auditEvent({
+        action,
+        actorId: accountId,
+        targetType: 'account',
+        targetId: accountId,
+        result: 'SUCCESS',
+        client,
+        now,
+      }),
     ]);
   }
 }

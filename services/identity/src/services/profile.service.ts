@@ -23,7 +23,12 @@ function isPastDate(text: string, now: Date): boolean {
   const match = DATE.exec(text);
   if (match === null) return false;
   const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text) && date < now && date.getUTCFullYear() >= 1900;
+  return (
+    !Number.isNaN(date.getTime()) &&
+    date.toISOString().startsWith(text) &&
+    date < now &&
+    date.getUTCFullYear() >= 1900
+  );
 }
 
 function isHttpsUrl(text: string): boolean {
@@ -62,11 +67,31 @@ export class ProfileService {
     const now = this.#clock.now();
     const v = new Violations();
     const { displayName, avatarUrl, bio, birthDate, phoneNumber } = request;
-    if (displayName !== undefined) v.check(displayName.trim().length >= 1 && displayName.length <= 64, 'display_name', 'must be 1-64 characters');
-    if (avatarUrl !== undefined) v.check(avatarUrl === '' || (avatarUrl.length <= 2048 && isHttpsUrl(avatarUrl)), 'avatar_url', 'must be an https URL of at most 2048 characters');
+    if (displayName !== undefined)
+      v.check(
+        displayName.trim().length >= 1 && displayName.length <= 64,
+        'display_name',
+        'must be 1-64 characters',
+      );
+    if (avatarUrl !== undefined)
+      v.check(
+        avatarUrl === '' || (avatarUrl.length <= 2048 && isHttpsUrl(avatarUrl)),
+        'avatar_url',
+        'must be an https URL of at most 2048 characters',
+      );
     if (bio !== undefined) v.check(bio.length <= 500, 'bio', 'must be at most 500 characters');
-    if (birthDate !== undefined) v.check(birthDate === '' || isPastDate(birthDate, now), 'birth_date', 'must be a past date as YYYY-MM-DD');
-    if (phoneNumber !== undefined) v.check(phoneNumber === '' || E164.test(phoneNumber), 'phone_number', 'must be in E.164 form, e.g. +821012345678');
+    if (birthDate !== undefined)
+      v.check(
+        birthDate === '' || isPastDate(birthDate, now),
+        'birth_date',
+        'must be a past date as YYYY-MM-DD',
+      );
+    if (phoneNumber !== undefined)
+      v.check(
+        phoneNumber === '' || E164.test(phoneNumber),
+        'phone_number',
+        'must be in E.164 form, e.g. +821012345678',
+      );
     v.throwIfAny();
     return this.#db.transaction().execute(async (tx) => {
       const profile = await this.#profiles.update(

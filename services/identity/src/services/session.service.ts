@@ -1,6 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ClientInfo } from '@girok/contracts/common/v1/common';
 import {
+  AccountStatus,
   type ListSessionsRequest,
   type ListSessionsResponseSchema,
   type RefreshSessionRequest,
@@ -12,7 +13,6 @@ import {
   type SessionGrantSchema,
   type ValidateSessionRequest,
   type ValidateSessionResponseSchema,
-  AccountStatus,
 } from '@girok/contracts/identity/v1/identity';
 import { assertThat, DomainError } from '@girok/kit/errors';
 import { uuidv7 } from '@girok/kit/ids';
@@ -22,16 +22,24 @@ import type { Kysely } from 'kysely';
 import type { IdentityConfig, SessionLifetime } from '../config.ts';
 import { generateRefreshToken, hashRefreshToken } from '../crypto/opaque-secrets.ts';
 import { afterIdFrom, pageToken, statusToProto, toAccount, toSession } from '../dtos/identity.dto.ts';
-import { type AccountRow, AccountRepository, type AccountWithMfa } from '../repositories/account.repository.ts';
+import {
+  AccountRepository,
+  type AccountRow,
+  type AccountWithMfa,
+} from '../repositories/account.repository.ts';
 import type { Executor } from '../repositories/executor.ts';
-import { type SessionRow, SessionRepository } from '../repositories/session.repository.ts';
+import { SessionRepository, type SessionRow } from '../repositories/session.repository.ts';
 import type { IdentityDatabase } from '../schema/database.ts';
 import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.ts';
 import { auditEvent, IdentityEvents } from './identity-events.ts';
 import { pageSize, requireIds } from './validation.ts';
 
 const invalidRefreshToken = () =>
-  new DomainError('UNAUTHENTICATED', 'INVALID_REFRESH_TOKEN', 'The refresh token is invalid or expired; log in again');
+  new DomainError(
+    'UNAUTHENTICATED',
+    'INVALID_REFRESH_TOKEN',
+    'The refresh token is invalid or expired; log in again',
+  );
 
 export interface NewSession {
   readonly account: AccountRow;
@@ -102,7 +110,9 @@ export class SessionService {
     return row.revoked_at === null && now < row.idle_expires_at && now < row.expires_at;
   }
 
-  async refresh(request: RefreshSessionRequest): Promise<MessageInitShape<typeof RefreshSessionResponseSchema>> {
+  async refresh(
+    request: RefreshSessionRequest,
+  ): Promise<MessageInitShape<typeof RefreshSessionResponseSchema>> {
     if (request.refreshToken === '' || request.refreshToken.length > 256) throw invalidRefreshToken();
     const tokenHash = hashRefreshToken(request.refreshToken);
     const successor = generateRefreshToken();
@@ -117,12 +127,23 @@ export class SessionService {
       if (sessionId === undefined) return { rotated: false as const };
       const session = await this.#sessions.findByIdForUpdate(sessionId, tx);
       const account = session && (await this.#accounts.findWithMfa(session.account_id, tx));
-      if (session === undefined || account === undefined || !this.#isLive(session, now) || account.status === 'DELETED') {
+      if (
+        session === undefined ||
+        account === undefined ||
+        !this.#isLive(session, now) ||
+        account.status === 'DELETED'
+      ) {
         return { rotated: false as const, expired: true };
       }
       await this.#sessions.insertToken(sessionId, hashRefreshToken(successor), now, tx);
-      await this.#sessions.forgetSuccessors(sessionId, new Date(now.getTime() - this.#config.refreshGraceMs), tx);
-      const idle = new Date(Math.min(now.getTime() + this.#lifetime(session.mode).idleMs, session.expires_at.getTime()));
+      await this.#sessions.forgetSuccessors(
+        sessionId,
+        new Date(now.getTime() - this.#config.refreshGraceMs),
+        tx,
+      );
+      const idle = new Date(
+        Math.min(now.getTime() + this.#lifetime(session.mode).idleMs, session.expires_at.getTime()),
+      );
       const touched = await this.#sessions.touch(sessionId, now, idle, tx);
       await appendEvents(tx, [IdentityEvents.session('refreshed', touched)]);
       return { rotated: true as const, session: touched, account };
@@ -149,7 +170,12 @@ export class SessionService {
     const withinGrace = now.getTime() - token.rotated_at.getTime() <= this.#config.refreshGraceMs;
     if (withinGrace && token.successor_encrypted !== null && this.#isLive(session, now)) {
       const account = await this.#accounts.findWithMfa(session.account_id);
-      assertThat(account && account.status !== 'DELETED', 'UNAUTHENTICATED', 'INVALID_REFRESH_TOKEN', 'Log in again');
+      assertThat(
+        account && account.status !== 'DELETED',
+        'UNAUTHENTICATED',
+        'INVALID_REFRESH_TOKEN',
+        'Log in again',
+      );
       const successor = this.#config.keyRing.decryptToString(token.successor_encrypted, tokenHash);
       return this.#grant(session, account, successor);
     }
@@ -184,17 +210,29 @@ export class SessionService {
   }
 
   #grant(session: SessionRow, account: AccountWithMfa, refreshToken: string) {
-    return { session: { session: toSession(session), refreshToken, account: toAccount(account, account.mfa_enabled) } };
+    return {
+      session: {
+        session: toSession(session),
+        refreshToken,
+        account: toAccount(account, account.mfa_enabled),
+      },
+    };
   }
 
-  async validate(request: ValidateSessionRequest): Promise<MessageInitShape<typeof ValidateSessionResponseSchema>> {
+  async validate(
+    request: ValidateSessionRequest,
+  ): Promise<MessageInitShape<typeof ValidateSessionResponseSchema>> {
     requireIds({ session_id: request.sessionId });
     const row = await this.#sessions.findWithAccountStatus(request.sessionId);
     if (row === undefined) return { valid: false };
     const valid = this.#isLive(row, this.#clock.now()) && row.account_status !== 'DELETED';
     return valid
       ? { valid, session: toSession(row), accountStatus: statusToProto(row.account_status) }
-      : { valid, accountStatus: row.account_status === 'DELETED' ? AccountStatus.DELETED : statusToProto(row.account_status) };
+      : {
+          valid,
+          accountStatus:
+            row.account_status === 'DELETED' ? AccountStatus.DELETED : statusToProto(row.account_status),
+        };
   }
 
   async list(request: ListSessionsRequest): Promise<MessageInitShape<typeof ListSessionsResponseSchema>> {
@@ -213,7 +251,9 @@ export class SessionService {
     };
   }
 
-  async revokeOne(request: RevokeSessionRequest): Promise<MessageInitShape<typeof RevokeSessionResponseSchema>> {
+  async revokeOne(
+    request: RevokeSessionRequest,
+  ): Promise<MessageInitShape<typeof RevokeSessionResponseSchema>> {
     requireIds({ account_id: request.accountId, session_id: request.sessionId });
     const revoked = await this.revokeWhere(
       { accountId: request.accountId, sessionId: request.sessionId },
@@ -222,12 +262,19 @@ export class SessionService {
     );
     if (revoked === 0) {
       const exists = await this.#sessions.findById(request.sessionId);
-      assertThat(exists?.account_id === request.accountId, 'NOT_FOUND', 'SESSION_NOT_FOUND', 'No such session');
+      assertThat(
+        exists?.account_id === request.accountId,
+        'NOT_FOUND',
+        'SESSION_NOT_FOUND',
+        'No such session',
+      );
     }
     return {};
   }
 
-  async revokeAll(request: RevokeAllSessionsRequest): Promise<MessageInitShape<typeof RevokeAllSessionsResponseSchema>> {
+  async revokeAll(
+    request: RevokeAllSessionsRequest,
+  ): Promise<MessageInitShape<typeof RevokeAllSessionsResponseSchema>> {
     requireIds({ account_id: request.accountId });
     if (request.exceptSessionId !== '') requireIds({ except_session_id: request.exceptSessionId });
     const revoked = await this.revokeWhere(

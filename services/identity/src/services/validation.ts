@@ -16,7 +16,11 @@ export function normaliseUsername(username: string): string {
 }
 
 export function checkEmail(v: Violations, field: string, email: string): void {
-  v.check(email.length <= 254 && EMAIL.test(email), field, 'must be an email address of at most 254 characters');
+  v.check(
+    email.length <= 254 && EMAIL.test(email),
+    field,
+    'must be an email address of at most 254 characters',
+  );
 }
 
 export function checkUsername(v: Violations, field: string, username: string): void {

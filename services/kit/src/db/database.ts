@@ -32,12 +32,21 @@ export function createDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
  * `0001_accounts`). Concurrent replicas are safe: kysely takes a lock table. Fails with the name
  * of the migration that broke.
  */
-export async function migrateToLatest(db: Kysely<unknown>, migrations: Record<string, Migration>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  migrations: Record<string, Migration>,
+): Promise<string[]> {
+  // Migrations work on the untyped schema (they create it); the service's table types do not apply.
+  const migrator = new Migrator({
+    db: db as Kysely<unknown>,
+    provider: { getMigrations: async () => migrations },
+  });
   const { error, results = [] } = await migrator.migrateToLatest();
   const failed = results.find((result) => result.status === 'Error');
   if (error !== undefined || failed !== undefined) {
-    throw new Error(`migration ${failed?.migrationName ?? '(setup)'} failed: ${String(error)}`, { cause: error });
+    throw new Error(`migration ${failed?.migrationName ?? '(setup)'} failed: ${String(error)}`, {
+      cause: error,
+    });
   }
   return results.filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }
@@ -55,7 +64,8 @@ export async function ensureDatabase(url: string): Promise<void> {
     if (rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   } catch (error) {
     // Two replicas racing to create it: the loser sees a duplicate, which is fine.
-    if ((error as { code?: string }).code !== '42P04' && (error as { code?: string }).code !== '23505') throw error;
+    if ((error as { code?: string }).code !== '42P04' && (error as { code?: string }).code !== '23505')
+      throw error;
   } finally {
     await client.end();
   }
@@ -68,6 +78,6 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 }
 
 /** Liveness of the database for /health/ready. */
-export async function pingDatabase(db: Kysely<unknown>): Promise<void> {
+export async function pingDatabase<DB>(db: Kysely<DB>): Promise<void> {
   await sql`SELECT 1`.execute(db);
 }

@@ -95,13 +95,22 @@ export class Violations {
 
 // Connection-level failures of the drivers (pg, iovalkey, kafkajs, node:net): the dependency is
 // down or unreachable, which a caller can retry, unlike a bug.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
 const PG_UNAVAILABLE = /^(08|57P0[1-3]|53300)/; // connection exceptions, shutdown, too many connections
-const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Connection is closed|connect ECONNREFUSED|MaxRetriesPerRequest|Stream isn't writeable/i;
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|Connection is closed|connect ECONNREFUSED|MaxRetriesPerRequest|Stream isn't writeable/i;
 
 function isUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown; errors?: unknown };
-  if (typeof e?.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || PG_UNAVAILABLE.test(e.code))) return true;
+  if (typeof e?.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || PG_UNAVAILABLE.test(e.code)))
+    return true;
   if (typeof e?.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
   // AggregateError from a dual-stack connect attempt.
   return Array.isArray(e?.errors) && e.errors.some(isUnavailable);
@@ -115,10 +124,15 @@ function isUnavailable(error: unknown): boolean {
 export function toDomainError(error: unknown): DomainError {
   if (error instanceof DomainError) return error;
   if (isUnavailable(error)) {
-    return new DomainError('UNAVAILABLE', 'DEPENDENCY_UNAVAILABLE', 'A backing service is unavailable; retry shortly', {
-      cause: error,
-      retryAfterSeconds: 1,
-    });
+    return new DomainError(
+      'UNAVAILABLE',
+      'DEPENDENCY_UNAVAILABLE',
+      'A backing service is unavailable; retry shortly',
+      {
+        cause: error,
+        retryAfterSeconds: 1,
+      },
+    );
   }
   return new DomainError('INTERNAL', 'INTERNAL', 'Internal error', { cause: error });
 }

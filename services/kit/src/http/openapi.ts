@@ -10,7 +10,13 @@ export interface OpenApiInfo {
   readonly description: string;
 }
 
-const INT64 = new Set([ScalarType.INT64, ScalarType.UINT64, ScalarType.SINT64, ScalarType.FIXED64, ScalarType.SFIXED64]);
+const INT64 = new Set([
+  ScalarType.INT64,
+  ScalarType.UINT64,
+  ScalarType.SINT64,
+  ScalarType.FIXED64,
+  ScalarType.SFIXED64,
+]);
 
 function scalarSchema(type: ScalarType): Schema {
   if (type === ScalarType.BOOL) return { type: 'boolean' };
@@ -122,9 +128,19 @@ export function buildOpenApi(info: OpenApiInfo, controllers: (new (...args: neve
         operationId: route.rpc.localName,
         summary: route.summary,
         tags: [route.rpc.parent.name],
-        parameters: pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+        parameters: pathParams.map((name) => ({
+          name,
+          in: 'path',
+          required: true,
+          schema: { type: 'string' },
+        })),
         ...(withBody
-          ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.ref(route.rpc.input) } } } }
+          ? {
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: schemas.ref(route.rpc.input) } },
+              },
+            }
           : {}),
         responses: {
           [String(route.status)]: {
@@ -137,7 +153,9 @@ export function buildOpenApi(info: OpenApiInfo, controllers: (new (...args: neve
           },
         },
       };
-      if (!withBody) operation['x-query'] = `fields of ${route.rpc.input.typeName} as query parameters (dotted for nested)`;
+      if (!withBody)
+        operation['x-query'] =
+          `fields of ${route.rpc.input.typeName} as query parameters (dotted for nested)`;
       paths[path] = { ...paths[path], [route.verb.toLowerCase()]: operation };
     }
   }

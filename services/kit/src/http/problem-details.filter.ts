@@ -9,8 +9,10 @@ import { PROBLEM_CONTENT_TYPE, toProblemDetails } from './problem-details.ts';
 function fromHttpException(error: HttpException): DomainError {
   const status = error.getStatus();
   if (status === 404) return new DomainError('NOT_FOUND', 'ROUTE_NOT_FOUND', 'No such route');
-  if (status === 415) return new DomainError('INVALID_ARGUMENT', 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json');
-  if (status === 413) return new DomainError('INVALID_ARGUMENT', 'PAYLOAD_TOO_LARGE', 'The request body is too large');
+  if (status === 415)
+    return new DomainError('INVALID_ARGUMENT', 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json');
+  if (status === 413)
+    return new DomainError('INVALID_ARGUMENT', 'PAYLOAD_TOO_LARGE', 'The request body is too large');
   if (status >= 400 && status < 500) {
     return new DomainError('INVALID_ARGUMENT', 'MALFORMED_REQUEST', 'The request could not be read as JSON');
   }

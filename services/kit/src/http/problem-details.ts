@@ -28,7 +28,11 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-export function toProblemDetails(error: DomainError, instance: string, correlationId: string): ProblemDetails {
+export function toProblemDetails(
+  error: DomainError,
+  instance: string,
+  correlationId: string,
+): ProblemDetails {
   const status = error.httpStatus;
   return {
     type: `https://girok.dev/problems/${error.code.toLowerCase().replaceAll('_', '-')}`,

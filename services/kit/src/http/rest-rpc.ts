@@ -1,4 +1,13 @@
-import { create, type DescField, type DescMessage, type DescMethod, fromJson, type JsonValue, ScalarType, toJson } from '@bufbuild/protobuf';
+import {
+  create,
+  type DescField,
+  type DescMessage,
+  type DescMethod,
+  fromJson,
+  type JsonValue,
+  ScalarType,
+  toJson,
+} from '@bufbuild/protobuf';
 import {
   applyDecorators,
   type CallHandler,
@@ -32,8 +41,19 @@ export const REST_ROUTE = Symbol('girok:rest-route');
  * path parameters, query parameters (dotted for nested fields, `page.pageSize=10`) and the body
  * are merged into the RPC's request message. The OpenAPI document is generated from these.
  */
-export function RestRpc(verb: HttpVerb, path: string, rpc: DescMethod, options: { status?: number; summary?: string } = {}) {
-  const route: RestRoute = { verb, path, rpc, status: options.status ?? 200, summary: options.summary ?? rpc.name };
+export function RestRpc(
+  verb: HttpVerb,
+  path: string,
+  rpc: DescMethod,
+  options: { status?: number; summary?: string } = {},
+) {
+  const route: RestRoute = {
+    verb,
+    path,
+    rpc,
+    status: options.status ?? 200,
+    summary: options.summary ?? rpc.name,
+  };
   return applyDecorators(
     RequestMapping({ path, method: RequestMethod[verb] }),
     HttpCode(route.status),
@@ -79,13 +99,16 @@ function nestQuery(schema: DescMessage, query: Record<string, unknown>): Record<
     let target = out;
     let message: DescMessage | undefined = schema;
     for (const [index, part] of path.entries()) {
-      const field: DescField | undefined = message?.fields.find((f) => f.jsonName === part || f.name === part);
+      const field: DescField | undefined = message?.fields.find(
+        (f) => f.jsonName === part || f.name === part,
+      );
       if (index === path.length - 1) {
         const value = Array.isArray(raw) ? raw.map(String) : String(raw);
-        target[part] = field?.fieldKind === 'scalar' && field.scalar === ScalarType.BOOL ? value === 'true' : value;
+        target[part] =
+          field?.fieldKind === 'scalar' && field.scalar === ScalarType.BOOL ? value === 'true' : value;
       } else {
-        const next = (target[part] ??= {}) as Record<string, JsonValue>;
-        target = next;
+        target[part] ??= {};
+        target = target[part] as Record<string, JsonValue>;
         message = field?.fieldKind === 'message' ? field.message : undefined;
       }
     }

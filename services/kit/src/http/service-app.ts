@@ -40,10 +40,14 @@ type ModuleClass = NonNullable<ModuleMetadata['imports']>[number];
  * serialiser, `/health/live`, `/health/ready`, `/metrics`, and graceful shutdown (Fastify
  * finishes in-flight requests and answers 503 to new ones while closing).
  */
-export async function createServiceApp(module: ModuleClass, options: ServiceAppOptions): Promise<NestFastifyApplication> {
+export async function createServiceApp(
+  module: ModuleClass,
+  options: ServiceAppOptions,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     requestIdHeader: false,
-    genReqId: (request: { headers: Record<string, unknown> }) => requestIdFrom(request.headers[REQUEST_ID_KEY]),
+    genReqId: (request: { headers: Record<string, unknown> }) =>
+      requestIdFrom(request.headers[REQUEST_ID_KEY]),
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     return503OnClosing: true,
   });
@@ -69,7 +73,11 @@ function registerOperationalRoutes(fastify: FastifyInstance, options: ServiceApp
   });
   fastify.addHook('onResponse', async (request, reply) => {
     duration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
   });

@@ -210,7 +210,7 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
   }
 
   #openSession(): Promise<RelaySession> {
-    const session = RelaySession.open(this.#sessionConfig, {
+    return RelaySession.open(this.#sessionConfig, {
       onNotification: () => {
         this.#notified = true;
         if (this.#wakeOnNotification) this.#wake?.();
@@ -221,7 +221,6 @@ export class OutboxRelay<DB extends OutboxDatabase = OutboxDatabase> {
         this.#wake?.();
       },
     });
-    return session;
   }
 
   /**

@@ -1,0 +1,190 @@
+// npm run bench -- identity
+// Password logins per second over gRPC against the raw argon2id hash rate at the same parameters
+// on the same cores (measured in this run), session validations and refreshes per second. The
+// service runs as in production: its compiled build in a process of its own, with its outbox
+// relay publishing to Kafka; this process is only the gRPC client.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { IdentityService } from '@girok/contracts/identity/v1/identity';
+import { type BenchSuite, rawArgon2Rate } from '@girok/e2e/bench';
+import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
+import { createPolicy } from '@girok/kit/resilience';
+import kafkajs from 'kafkajs';
+import { OWASP_ARGON2ID } from '../src/crypto/password-hasher.ts';
+
+const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
+const TOPICS = [
+  'identity.account.v1',
+  'identity.session.v1',
+  'identity.device.v1',
+  'identity.profile.v1',
+  'audit.event.v1',
+];
+const ACCOUNTS = 64;
+/** In flight at once: enough to keep every core hashing, as the raw limit does. */
+const LOGIN_CONCURRENCY = 8;
+const LOGIN_SECONDS = 12;
+const CHEAP_CONCURRENCY = 32;
+const CHEAP_SECONDS = 6;
+
+type Client = GrpcClient<typeof IdentityService>;
+
+/** Runs `worker` on `concurrency` loops for `seconds`; returns completed operations per second. */
+async function rate(
+  seconds: number,
+  concurrency: number,
+  worker: (loop: number) => Promise<void>,
+): Promise<number> {
+  let done = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, loop) => {
+      while (performance.now() < end) {
+        await worker(loop);
+        done += 1;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function ensureTopics(brokers: string[]): Promise<void> {
+  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = TOPICS.filter((topic) => !existing.has(topic));
+    if (missing.length > 0)
+      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function startService(env: Record<string, string>, progress: (m: string) => void) {
+  const database = new URL(env.DATABASE_URL ?? '');
+  database.pathname = `/identity_bench_${Date.now()}`;
+  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      DATABASE_URL: database.toString(),
+      VALKEY_URL: env.VALKEY_URL ?? '',
+      KAFKA_BROKERS: env.KAFKA_BROKERS ?? '',
+      IDENTITY_KEY_RING: `bench:${randomBytes(32).toString('base64')}`,
+      IDENTITY_BACKUP_CODE_PEPPER: randomBytes(32).toString('base64'),
+      HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      LOG_LEVEL: 'info',
+      // One client address logs in thousands of times here: lift the per-IP and per-account limits.
+      LOGIN_RATE_LIMIT_PER_IP: '1000000',
+      LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.once('exit', (code) =>
+      reject(
+        new Error(`identity-service exited with ${code} before it started (was it built? run npm run build)`),
+      ),
+    );
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split('\n')) {
+        if (!line.includes('"identity-service started"')) continue;
+        const { grpc } = JSON.parse(line) as { grpc: number };
+        resolve(`127.0.0.1:${grpc}`);
+      }
+    });
+  });
+  child.stdout?.resume();
+  progress(`identity-service running (gRPC ${address})`);
+  return { child, address };
+}
+
+async function login(client: Client, account: { email: string; password: string }, index: number) {
+  const response = await client.authenticate({
+    identifier: account.email,
+    password: account.password,
+    client: { ipAddress: '198.51.100.10', userAgent: 'girok-bench', deviceFingerprint: `bench-${index}` },
+  });
+  if (response.result.case !== 'session') throw new Error('expected a session');
+  return response.result.value;
+}
+
+export const suite: BenchSuite = {
+  needs: ['postgres', 'valkey', 'kafka'],
+  async run(env, progress) {
+    await ensureTopics((env.KAFKA_BROKERS ?? '').split(','));
+    const { child, address } = await startService(env, progress);
+    const client = createGrpcClient(IdentityService, address, {
+      deadlineMs: 30_000,
+      policy: createPolicy({ name: 'identity-bench', retry: { maxRetries: 0 } }),
+    });
+    try {
+      progress(`creating ${ACCOUNTS} accounts`);
+      const accounts = await Promise.all(
+        Array.from({ length: ACCOUNTS }, async (_, i) => {
+          const account = {
+            email: `bench-${i}-${Date.now()}@example.com`,
+            password: `Bench passphrase number ${i}`,
+          };
+          await client.createAccount({
+            ...account,
+            username: `bench_${i}_${Date.now().toString(36)}`,
+            locale: 'en-US',
+            country: 'KR',
+          });
+          return account;
+        }),
+      );
+
+      progress(
+        `raw argon2id limit (m=${OWASP_ARGON2ID.memoryKiB} KiB, t=${OWASP_ARGON2ID.passes}, p=1), ${LOGIN_CONCURRENCY} in flight, 6 s`,
+      );
+      const argon2Limit = await rawArgon2Rate(OWASP_ARGON2ID, 6, LOGIN_CONCURRENCY);
+
+      progress(`password logins over gRPC, ${LOGIN_CONCURRENCY} in flight, ${LOGIN_SECONDS} s`);
+      let next = 0;
+      const grants: { sessionId: string; refreshToken: string }[] = [];
+      const loginRate = await rate(LOGIN_SECONDS, LOGIN_CONCURRENCY, async () => {
+        const i = next++;
+        const grant = await login(client, accounts[i % ACCOUNTS] ?? { email: '', password: '' }, i);
+        if (grants.length < CHEAP_CONCURRENCY)
+          grants.push({ sessionId: grant.session?.id ?? '', refreshToken: grant.refreshToken });
+      });
+
+      progress(`session validations, ${CHEAP_CONCURRENCY} in flight, ${CHEAP_SECONDS} s`);
+      const validateRate = await rate(CHEAP_SECONDS, CHEAP_CONCURRENCY, async (loop) => {
+        const { valid } = await client.validateSession({
+          sessionId: grants[loop % grants.length]?.sessionId ?? '',
+        });
+        if (!valid) throw new Error('a fresh session did not validate');
+      });
+
+      progress(`refresh-token rotations, ${CHEAP_CONCURRENCY} chains, ${CHEAP_SECONDS} s`);
+      const refreshRate = await rate(CHEAP_SECONDS, grants.length, async (loop) => {
+        const chain = grants[loop];
+        if (chain === undefined) return;
+        const { session } = await client.refreshSession({ refreshToken: chain.refreshToken });
+        chain.refreshToken = session?.refreshToken ?? '';
+      });
+
+      progress(`login ${loginRate.toFixed(1)}/s vs argon2id ${argon2Limit.toFixed(1)}/s`);
+      return {
+        login_per_s: loginRate,
+        argon2_limit_per_s: argon2Limit,
+        login_ratio: loginRate / argon2Limit,
+        validate_per_s: validateRate,
+        refresh_per_s: refreshRate,
+      };
+    } finally {
+      client.close();
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  },
+};
