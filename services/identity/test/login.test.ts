@@ -1,18 +1,7 @@
-import { DomainError } from '@girok/kit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, newAccount, startTestIdentity, type TestIdentity } from './support.ts';
+import { client, failure, newAccount, startTestIdentity, type TestIdentity } from './support.ts';
 
 const MINUTE = 60_000;
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('password login', () => {
   let identity: TestIdentity;

@@ -1,17 +1,6 @@
-import { DomainError } from '@girok/kit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totpCode } from '../src/crypto/totp.ts';
-import { client, newAccount, startTestIdentity, type TestIdentity } from './support.ts';
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+import { client, failure, newAccount, startTestIdentity, type TestIdentity } from './support.ts';
 
 describe('MFA: TOTP, backup codes and the login challenge', () => {
   let identity: TestIdentity;

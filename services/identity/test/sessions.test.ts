@@ -1,17 +1,6 @@
 import { DeletionMode } from '@girok/contracts/identity/v1/identity';
-import { DomainError } from '@girok/kit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, newAccount, startTestIdentity, type TestIdentity } from './support.ts';
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+import { client, failure, newAccount, startTestIdentity, type TestIdentity } from './support.ts';
 
 describe('sessions as refresh-token families', () => {
   let identity: TestIdentity;

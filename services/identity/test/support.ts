@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
+import { DomainError } from '@girok/kit/errors';
 import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
@@ -123,6 +124,12 @@ export async function startTestIdentity(
       grpc.close();
       await service.close();
       await db.destroy();
+      const admin = new pg.Client({ connectionString: env('DATABASE_URL') });
+      await admin.connect();
+      await admin.query(
+        `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(base.pathname.slice(1))} WITH (FORCE)`,
+      );
+      await admin.end();
     },
   };
 }
@@ -148,3 +155,14 @@ export const client = (ip = '203.0.113.7', fingerprint = 'device-a') => ({
   deviceFingerprint: fingerprint,
   deviceName: `Test ${fingerprint}`,
 });
+
+/** The DomainError a call fails with (the kit's client rebuilds it from the gRPC trailer). */
+export async function failure(promise: Promise<unknown>): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}

@@ -53,6 +53,21 @@ const PASSWORD_HISTORY = 5;
 
 const notFound = () => new DomainError('NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'No such account');
 
+/** A unique email or username already in use, as the conflict a client can act on. */
+function takenOrOriginal(error: unknown): unknown {
+  if (isUniqueViolation(error, 'accounts_email_key')) {
+    return new DomainError('CONFLICT', 'EMAIL_TAKEN', 'An account with this email already exists', {
+      fieldViolations: [{ field: 'email', description: 'is already registered' }],
+    });
+  }
+  if (isUniqueViolation(error, 'accounts_username_key')) {
+    return new DomainError('CONFLICT', 'USERNAME_TAKEN', 'This username is taken', {
+      fieldViolations: [{ field: 'username', description: 'is already taken' }],
+    });
+  }
+  return error;
+}
+
 /** Accounts: creation, reads, changes, passwords and deletion (immediate or after a grace period). */
 @Injectable()
 export class AccountService {
@@ -163,17 +178,7 @@ export class AccountService {
         return { account: toAccount(account, false) };
       });
     } catch (error) {
-      if (isUniqueViolation(error, 'accounts_email_key')) {
-        throw new DomainError('CONFLICT', 'EMAIL_TAKEN', 'An account with this email already exists', {
-          fieldViolations: [{ field: 'email', description: 'is already registered' }],
-        });
-      }
-      if (isUniqueViolation(error, 'accounts_username_key')) {
-        throw new DomainError('CONFLICT', 'USERNAME_TAKEN', 'This username is taken', {
-          fieldViolations: [{ field: 'username', description: 'is already taken' }],
-        });
-      }
-      throw error;
+      throw takenOrOriginal(error);
     }
   }
 
@@ -241,12 +246,7 @@ export class AccountService {
         return { account: toAccount(account, mfaEnabled) };
       });
     } catch (error) {
-      if (isUniqueViolation(error, 'accounts_username_key')) {
-        throw new DomainError('CONFLICT', 'USERNAME_TAKEN', 'This username is taken', {
-          fieldViolations: [{ field: 'username', description: 'is already taken' }],
-        });
-      }
-      throw error;
+      throw takenOrOriginal(error);
     }
   }
 

@@ -16,7 +16,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { IdentityConfig } from '../config.ts';
 import { PasswordHasher } from '../crypto/password-hasher.ts';
-import { type AccountForLogin, AccountRepository } from '../repositories/account.repository.ts';
+import {
+  type AccountForLogin,
+  AccountRepository,
+  type AccountWithMfa,
+} from '../repositories/account.repository.ts';
 import { CredentialRepository } from '../repositories/credential.repository.ts';
 import { DeviceRepository } from '../repositories/device.repository.ts';
 import type { Executor } from '../repositories/executor.ts';
@@ -151,27 +155,7 @@ export class AuthenticationService {
           },
         };
       }
-      const grant = await this.#sessions.open(
-        {
-          account,
-          mfaEnabled: account.mfa_enabled,
-          deviceId: device?.id ?? null,
-          mfaVerified: false,
-          client: request.client,
-        },
-        tx,
-      );
-      await appendEvents(tx, [
-        auditEvent({
-          action: 'account.login',
-          actorId: account.id,
-          targetType: 'session',
-          targetId: grant.session?.id ?? '',
-          result: 'SUCCESS',
-          client: request.client,
-          now,
-        }),
-      ]);
+      const grant = await this.#openSession(tx, account, device?.id ?? null, 'password', request.client);
       return { result: { case: 'session' as const, value: grant } };
     });
   }
@@ -212,7 +196,6 @@ export class AuthenticationService {
       request.code.case === 'backupCode'
         ? await this.#mfa.spendBackupCode(challenge.accountId, code)
         : await this.#mfa.checkTotp(challenge.accountId, code);
-    const now = this.#clock.now();
     if (!ok) {
       await this.#audit(
         'account.login.mfa',
@@ -242,30 +225,37 @@ export class AuthenticationService {
     const account = await this.#accounts.findWithMfa(challenge.accountId);
     if (account === undefined || account.status === 'DELETED') throw invalidCredentials();
     return this.#db.transaction().execute(async (tx) => {
-      const grant = await this.#sessions.open(
-        {
-          account,
-          mfaEnabled: account.mfa_enabled,
-          deviceId: challenge.deviceId,
-          mfaVerified: true,
-          client: request.client,
-        },
-        tx,
-      );
-      await appendEvents(tx, [
-        auditEvent({
-          action: 'account.login',
-          actorId: account.id,
-          targetType: 'session',
-          targetId: grant.session?.id ?? '',
-          result: 'SUCCESS',
-          client: request.client,
-          now,
-          metadata: { mfa: request.code.case === 'backupCode' ? 'backup_code' : 'totp' },
-        }),
-      ]);
-      return { session: grant };
+      const method = request.code.case === 'backupCode' ? 'backup_code' : 'totp';
+      return { session: await this.#openSession(tx, account, challenge.deviceId, method, request.client) };
     });
+  }
+
+  /** A successful login: the session, its event and the login's audit event, in the caller's transaction. */
+  async #openSession(
+    tx: Executor,
+    account: AccountWithMfa,
+    deviceId: string | null,
+    method: 'password' | 'totp' | 'backup_code',
+    client: ClientInfo | undefined,
+  ) {
+    const mfaVerified = method !== 'password';
+    const grant = await this.#sessions.open(
+      { account, mfaEnabled: account.mfa_enabled, deviceId, mfaVerified, client },
+      tx,
+    );
+    await appendEvents(tx, [
+      auditEvent({
+        action: 'account.login',
+        actorId: account.id,
+        targetType: 'session',
+        targetId: grant.session?.id ?? '',
+        result: 'SUCCESS',
+        client,
+        now: this.#clock.now(),
+        metadata: { method },
+      }),
+    ]);
+    return grant;
   }
 
   async #checkRateLimits(identifier: string, client: ClientInfo | undefined): Promise<void> {
