@@ -16,10 +16,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     service.logger.info({ signal }, 'shutting down');
     service.close().then(
-      () => process.exit(0),
+      () => service.logger.flush(() => process.exit(0)),
       (error: unknown) => {
         service.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        service.logger.flush(() => process.exit(1));
       },
     );
   });

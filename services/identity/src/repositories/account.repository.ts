@@ -15,9 +15,12 @@ export interface AccountWithMfa extends AccountRow {
   mfa_enabled: boolean;
 }
 
-/** An account with what login needs: its password hash and whether MFA is on. */
+/** An account with what login needs: its password hash, MFA state and the device it comes from. */
 export interface AccountForLogin extends AccountWithMfa {
   password_hash: string | null;
+  /** The account's active device with this fingerprint, if it has logged in from it before. */
+  device_id: string | null;
+  device_trusted: boolean | null;
 }
 
 const ACCOUNT_COLUMNS = [
@@ -81,13 +84,23 @@ export class AccountRepository {
   }
 
   /** By lower-cased email or username, with the password hash and MFA state, in one query. */
-  async findForLogin(identifier: string, tx: Executor = this.#db): Promise<AccountForLogin | undefined> {
+  async findForLogin(
+    identifier: string,
+    fingerprint: string,
+    tx: Executor = this.#db,
+  ): Promise<AccountForLogin | undefined> {
     return tx
       .selectFrom('accounts')
       .leftJoin('credentials', 'credentials.account_id', 'accounts.id')
       .leftJoin('mfa_totp', 'mfa_totp.account_id', 'accounts.id')
+      .leftJoin('devices', (join) =>
+        join
+          .onRef('devices.account_id', '=', 'accounts.id')
+          .on('devices.fingerprint', '=', fingerprint)
+          .on('devices.revoked_at', 'is', null),
+      )
       .select(ACCOUNT_COLUMNS)
-      .select(['credentials.password_hash'])
+      .select(['credentials.password_hash', 'devices.id as device_id', 'devices.trusted as device_trusted'])
       .select((eb) => eb('mfa_totp.confirmed_at', 'is not', null).as('mfa_enabled'))
       .where((eb) => eb.or([eb('accounts.email', '=', identifier), eb('accounts.username', '=', identifier)]))
       .executeTakeFirst() as Promise<AccountForLogin | undefined>;

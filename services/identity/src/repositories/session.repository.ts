@@ -1,5 +1,6 @@
+import { type OutboxEventInput, outboxRows } from '@girok/kit/outbox';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AccountStatusValue, IdentityDatabase, SessionsTable } from '../schema/database.ts';
 import { DATABASE } from '../tokens.ts';
 import type { Executor } from './executor.ts';
@@ -37,17 +38,42 @@ export class SessionRepository {
     this.#db = db;
   }
 
-  async insert(session: Insertable<SessionsTable>, tokenHash: string, tx: Executor): Promise<SessionRow> {
-    const row = await tx
-      .insertInto('sessions')
-      .values(session)
-      .returning(SESSION_COLUMNS)
-      .executeTakeFirstOrThrow();
-    await tx
-      .insertInto('refresh_tokens')
-      .values({ token_hash: tokenHash, session_id: row.id, created_at: session.created_at })
-      .execute();
-    return row;
+  /**
+   * A new session, its first refresh token, its events and (for a returning device) the device's
+   * last-seen, in one statement: atomic without a transaction, and one round trip on the login
+   * hot path.
+   */
+  async insert(
+    session: SessionRow,
+    tokenHash: string,
+    events: readonly OutboxEventInput[],
+    tx: Executor,
+    seenDevice?: { readonly ip: string },
+  ): Promise<void> {
+    const withSession = tx
+      .with('session', (db) => db.insertInto('sessions').values(session).returning(['id', 'created_at']))
+      .with('token', (db) =>
+        db
+          .insertInto('refresh_tokens')
+          .columns(['token_hash', 'session_id', 'created_at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('session')
+              .select([eb.val(tokenHash).as('token_hash'), 'session.id', 'session.created_at']),
+          )
+          .returning('token_hash'),
+      );
+    const statement =
+      seenDevice === undefined || session.device_id === null
+        ? withSession
+        : (withSession.with('device', (db) =>
+            db
+              .updateTable('devices')
+              .set({ last_seen_at: session.created_at, last_ip: seenDevice.ip })
+              .where('id', '=', session.device_id ?? '')
+              .returning('id'),
+          ) as unknown as typeof withSession);
+    await statement.insertInto('outbox_events').values(outboxRows(events)).execute();
   }
 
   async findById(id: string, tx: Executor = this.#db): Promise<SessionRow | undefined> {

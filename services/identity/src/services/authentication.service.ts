@@ -11,7 +11,7 @@ import type {
 import { type KeyValueStore, RateLimiter } from '@girok/kit/cache';
 import { DomainError, Violations } from '@girok/kit/errors';
 import { uuidv7 } from '@girok/kit/ids';
-import { appendEvents } from '@girok/kit/outbox';
+import { appendEvents, type OutboxEventInput } from '@girok/kit/outbox';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { IdentityConfig } from '../config.ts';
@@ -94,7 +94,8 @@ export class AuthenticationService {
       .throwIfAny();
     await this.#checkRateLimits(identifier, request.client);
 
-    const account = await this.#accounts.findForLogin(identifier);
+    const fingerprint = deviceFingerprint(request.client);
+    const account = await this.#accounts.findForLogin(identifier, fingerprint);
     const passwordOk =
       account?.password_hash != null
         ? await this.#hasher.verify(account.password_hash, request.password)
@@ -124,15 +125,31 @@ export class AuthenticationService {
       await this.#credentials.rehash(account.id, await this.#hasher.hash(request.password));
     }
 
+    if (account.device_id !== null && !this.#needsMfa(account, account.device_trusted)) {
+      // The hot path: a returning device and no second factor. Session, token, events and the
+      // device's last-seen go in one statement.
+      const session = await this.#openSession(
+        this.#db,
+        account,
+        account.device_id,
+        'password',
+        request.client,
+        [],
+        {
+          ip: request.client?.ipAddress ?? '',
+        },
+      );
+      return { result: { case: 'session' as const, value: session } };
+    }
     return this.#db.transaction().execute(async (tx) => {
-      const device = await this.#registerDevice(account, request.client, tx);
-      const mfaNeeded = account.mfa_enabled && !(account.mode === 'USER' && device?.trusted === true);
-      if (mfaNeeded) {
+      const device = await this.#registerDevice(account, fingerprint, request.client, tx);
+      if (this.#needsMfa(account, device?.row.trusted ?? null)) {
         const challengeId = await this.#openChallenge({
           accountId: account.id,
-          deviceId: device?.id ?? null,
+          deviceId: device?.row.id ?? null,
         });
         await appendEvents(tx, [
+          ...(device?.events ?? []),
           auditEvent({
             action: 'account.login.password',
             actorId: account.id,
@@ -155,7 +172,14 @@ export class AuthenticationService {
           },
         };
       }
-      const grant = await this.#openSession(tx, account, device?.id ?? null, 'password', request.client);
+      const grant = await this.#openSession(
+        tx,
+        account,
+        device?.row.id ?? null,
+        'password',
+        request.client,
+        device?.events,
+      );
       return { result: { case: 'session' as const, value: grant } };
     });
   }
@@ -181,7 +205,10 @@ export class AuthenticationService {
       );
     }
     const challenge = JSON.parse(stored) as Challenge;
-    const attempts = await this.#store.increment(`${key}:attempts`, this.#config.mfaChallenge.ttlMs);
+    const [attempts = 0] = await this.#store.increment({
+      key: `${key}:attempts`,
+      ttlMs: this.#config.mfaChallenge.ttlMs,
+    });
     const max = this.#config.mfaChallenge.maxAttempts;
     if (attempts > max) {
       await this.#store.delete(key);
@@ -237,42 +264,47 @@ export class AuthenticationService {
     deviceId: string | null,
     method: 'password' | 'totp' | 'backup_code',
     client: ClientInfo | undefined,
+    deviceEvents: OutboxEventInput[] = [],
+    seenDevice?: { readonly ip: string },
   ) {
     const mfaVerified = method !== 'password';
-    const grant = await this.#sessions.open(
-      { account, mfaEnabled: account.mfa_enabled, deviceId, mfaVerified, client },
-      tx,
-    );
-    await appendEvents(tx, [
+    const session = {
+      account,
+      mfaEnabled: account.mfa_enabled,
+      deviceId,
+      mfaVerified,
+      client,
+      ...(seenDevice === undefined ? {} : { seenDevice }),
+    };
+    return this.#sessions.open(session, tx, (row) => [
+      ...deviceEvents,
       auditEvent({
         action: 'account.login',
         actorId: account.id,
         targetType: 'session',
-        targetId: grant.session?.id ?? '',
+        targetId: row.id,
         result: 'SUCCESS',
         client,
-        now: this.#clock.now(),
+        now: row.created_at,
         metadata: { method },
       }),
     ]);
-    return grant;
   }
 
   async #checkRateLimits(identifier: string, client: ClientInfo | undefined): Promise<void> {
     const { perIp, perAccount } = this.#config.loginRateLimit;
     const accountKey = createHash('sha256').update(identifier).digest('base64url');
-    const [byIp, byAccount] = await Promise.all([
-      client?.ipAddress ? this.#limiter.consume(`login:ip:${client.ipAddress}`, perIp) : undefined,
-      this.#limiter.consume(`login:account:${accountKey}`, perAccount),
+    const decision = await this.#limiter.consume([
+      ...(client?.ipAddress ? [{ key: `login:ip:${client.ipAddress}`, rule: perIp }] : []),
+      { key: `login:account:${accountKey}`, rule: perAccount },
     ]);
-    const refused = [byIp, byAccount].find((decision) => decision !== undefined && !decision.allowed);
-    if (refused !== undefined) {
+    if (!decision.allowed) {
       throw new DomainError(
         'RESOURCE_EXHAUSTED',
         'RATE_LIMITED',
         'Too many login attempts; wait and try again',
         {
-          retryAfterSeconds: refused.retryAfterSeconds,
+          retryAfterSeconds: decision.retryAfterSeconds,
         },
       );
     }
@@ -328,25 +360,32 @@ export class AuthenticationService {
     });
   }
 
-  async #registerDevice(account: AccountForLogin, client: ClientInfo | undefined, tx: Executor) {
-    const userAgent = client?.userAgent ?? '';
-    const fingerprint =
-      client?.deviceFingerprint ||
-      (userAgent === '' ? '' : createHash('sha256').update(userAgent).digest('hex'));
+  /** Trusted devices skip the TOTP step, for users only: admin and operator sessions always need it. */
+  #needsMfa(account: AccountForLogin, deviceTrusted: boolean | null): boolean {
+    return account.mfa_enabled && !(account.mode === 'USER' && deviceTrusted === true);
+  }
+
+  /** Records the device of a login; its `registered` event is queued by the caller's insert. */
+  async #registerDevice(
+    account: AccountForLogin,
+    fingerprint: string,
+    client: ClientInfo | undefined,
+    tx: Executor,
+  ) {
     if (fingerprint === '') return undefined;
-    const device = await this.#devices.upsertSeen(
+    const userAgent = client?.userAgent ?? '';
+    const row = await this.#devices.upsertSeen(
       {
         id: uuidv7(),
         accountId: account.id,
-        fingerprint: fingerprint.slice(0, 128),
+        fingerprint,
         name: (client?.deviceName || userAgent || 'Unknown device').slice(0, 128),
         ip: client?.ipAddress ?? '',
         now: this.#clock.now(),
       },
       tx,
     );
-    if (device.created) await appendEvents(tx, [IdentityEvents.device('registered', device)]);
-    return device;
+    return { row, events: row.created ? [IdentityEvents.device('registered', row)] : [] };
   }
 
   async #openChallenge(challenge: Challenge): Promise<string> {
@@ -382,4 +421,12 @@ export class AuthenticationService {
       ]),
     );
   }
+}
+
+/** The client's device fingerprint, or a hash of its user agent when it sends none. */
+function deviceFingerprint(client: ClientInfo | undefined): string {
+  const userAgent = client?.userAgent ?? '';
+  const given = client?.deviceFingerprint ?? '';
+  if (given !== '') return given.slice(0, 128);
+  return userAgent === '' ? '' : createHash('sha256').update(userAgent).digest('hex');
 }

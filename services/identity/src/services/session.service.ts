@@ -16,7 +16,7 @@ import {
 } from '@girok/contracts/identity/v1/identity';
 import { assertThat, DomainError } from '@girok/kit/errors';
 import { uuidv7 } from '@girok/kit/ids';
-import { appendEvents } from '@girok/kit/outbox';
+import { appendEvents, type OutboxEventInput } from '@girok/kit/outbox';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { IdentityConfig, SessionLifetime } from '../config.ts';
@@ -47,6 +47,8 @@ export interface NewSession {
   readonly deviceId: string | null;
   readonly mfaVerified: boolean;
   readonly client: ClientInfo | undefined;
+  /** A returning device whose last-seen the same statement refreshes. */
+  readonly seenDevice?: { readonly ip: string };
 }
 
 /**
@@ -79,30 +81,36 @@ export class SessionService {
     return mode === 'USER' ? this.#config.sessions.user : this.#config.sessions.admin;
   }
 
-  /** Opens a session inside the caller's transaction and queues its event. */
-  async open(input: NewSession, tx: Executor): Promise<MessageInitShape<typeof SessionGrantSchema>> {
+  /**
+   * Opens a session with its event and the caller's own (`alongside`), in one statement: on the
+   * pool it commits by itself; inside a transaction it joins it.
+   */
+  async open(
+    input: NewSession,
+    tx: Executor = this.#db,
+    alongside: (session: SessionRow) => OutboxEventInput[] = () => [],
+  ): Promise<MessageInitShape<typeof SessionGrantSchema>> {
     const now = this.#clock.now();
     const lifetime = this.#lifetime(input.account.mode);
     const refreshToken = generateRefreshToken();
     const expiresAt = new Date(now.getTime() + lifetime.absoluteMs);
-    const row = await this.#sessions.insert(
-      {
-        id: uuidv7(),
-        account_id: input.account.id,
-        device_id: input.deviceId,
-        mode: input.account.mode,
-        mfa_verified: input.mfaVerified,
-        ip_address: input.client?.ipAddress ?? '',
-        user_agent: input.client?.userAgent ?? '',
-        created_at: now,
-        last_used_at: now,
-        idle_expires_at: new Date(Math.min(now.getTime() + lifetime.idleMs, expiresAt.getTime())),
-        expires_at: expiresAt,
-      },
-      hashRefreshToken(refreshToken),
-      tx,
-    );
-    await appendEvents(tx, [IdentityEvents.session('created', row)]);
+    const row: SessionRow = {
+      id: uuidv7(),
+      account_id: input.account.id,
+      device_id: input.deviceId,
+      mode: input.account.mode,
+      mfa_verified: input.mfaVerified,
+      ip_address: input.client?.ipAddress ?? '',
+      user_agent: input.client?.userAgent ?? '',
+      created_at: now,
+      last_used_at: now,
+      idle_expires_at: new Date(Math.min(now.getTime() + lifetime.idleMs, expiresAt.getTime())),
+      expires_at: expiresAt,
+      revoked_at: null,
+      revoke_reason: null,
+    };
+    const events = [IdentityEvents.session('created', row), ...alongside(row)];
+    await this.#sessions.insert(row, hashRefreshToken(refreshToken), events, tx, input.seenDevice);
     return { session: toSession(row), refreshToken, account: toAccount(input.account, input.mfaEnabled) };
   }
 

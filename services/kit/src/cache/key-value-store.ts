@@ -9,8 +9,11 @@ export interface KeyValueStore {
   /** Sets only when absent; true when this call set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   delete(key: string): Promise<void>;
-  /** Atomically increments; the first increment of a key starts its expiry. Returns the new value. */
-  increment(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Atomically increments each key; the first increment of a key starts its expiry. One round trip
+   * for all of them. Returns the new values in order.
+   */
+  increment(...counters: readonly { readonly key: string; readonly ttlMs: number }[]): Promise<number[]>;
   /** Milliseconds until the key expires; 0 when it does not exist. */
   ttlMs(key: string): Promise<number>;
   ping(): Promise<void>;

@@ -13,9 +13,14 @@ export interface RateDecision {
   readonly retryAfterSeconds: number;
 }
 
+export interface RateCheck {
+  readonly key: string;
+  readonly rule: RateLimit;
+}
+
 /**
- * Fixed-window counters: one atomic increment per request. Coarser than a sliding log but one
- * round trip, which matters on the login path.
+ * Fixed-window counters: coarser than a sliding log, but every limit a request is subject to (per
+ * IP, per account, ...) costs one round trip together, which matters on the login path.
  */
 export class RateLimiter {
   readonly #store: KeyValueStore;
@@ -24,12 +29,30 @@ export class RateLimiter {
     this.#store = store;
   }
 
-  async consume(key: string, rule: RateLimit): Promise<RateDecision> {
-    const window = Math.floor(Date.now() / rule.windowMs);
-    const bucket = `rl:${key}:${window}`;
-    const count = await this.#store.increment(bucket, rule.windowMs);
-    if (count <= rule.limit) return { allowed: true, remaining: rule.limit - count, retryAfterSeconds: 0 };
-    const resetMs = (window + 1) * rule.windowMs - Date.now();
-    return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)) };
+  /** Counts the request against every check; refused when any limit is exceeded. */
+  async consume(checks: readonly RateCheck[]): Promise<RateDecision> {
+    const now = Date.now();
+    const windows = checks.map(({ rule }) => Math.floor(now / rule.windowMs));
+    const counts = await this.#store.increment(
+      ...checks.map(({ key, rule }, i) => ({ key: `rl:${key}:${windows[i]}`, ttlMs: rule.windowMs })),
+    );
+    let decision: RateDecision = { allowed: true, remaining: Number.POSITIVE_INFINITY, retryAfterSeconds: 0 };
+    for (const [i, { rule }] of checks.entries()) {
+      const count = counts[i] ?? 0;
+      if (count > rule.limit) {
+        const resetMs = ((windows[i] ?? 0) + 1) * rule.windowMs - now;
+        const retryAfterSeconds = Math.max(1, Math.ceil(resetMs / 1000));
+        if (decision.allowed || retryAfterSeconds > decision.retryAfterSeconds) {
+          decision = { allowed: false, remaining: 0, retryAfterSeconds };
+        }
+      } else if (decision.allowed) {
+        decision = {
+          allowed: true,
+          remaining: Math.min(decision.remaining, rule.limit - count),
+          retryAfterSeconds: 0,
+        };
+      }
+    }
+    return decision;
   }
 }

@@ -41,11 +41,17 @@ export class ValkeyStore implements KeyValueStore {
     await this.client.del(key);
   }
 
-  async increment(key: string, ttlMs: number): Promise<number> {
-    const results = await this.client.multi().incr(key).pexpire(key, ttlMs, 'NX').exec();
-    const [error, value] = results?.[0] ?? [new Error('empty MULTI reply'), 0];
-    if (error) throw error;
-    return Number(value);
+  async increment(
+    ...counters: readonly { readonly key: string; readonly ttlMs: number }[]
+  ): Promise<number[]> {
+    const transaction = this.client.multi();
+    for (const { key, ttlMs } of counters) transaction.incr(key).pexpire(key, ttlMs, 'NX');
+    const results = (await transaction.exec()) ?? [];
+    return counters.map((_, i) => {
+      const [error, value] = results[2 * i] ?? [new Error('short MULTI reply'), 0];
+      if (error) throw error;
+      return Number(value);
+    });
   }
 
   async ttlMs(key: string): Promise<number> {

@@ -82,6 +82,8 @@ export function serveUnary(
         };
         if (SERVER_FAULTS.has(grpcCode)) logger.error(line, 'grpc call');
         else if (DEPENDENCY_FAULTS.has(grpcCode)) logger.warn(line, 'grpc call');
+        // Successful calls are the bulk: an access log at debug, so the default level stays cheap.
+        else if (grpcCode === GrpcStatus.OK) logger.debug(line, 'grpc call');
         else logger.info(line, 'grpc call');
       });
 

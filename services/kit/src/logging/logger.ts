@@ -33,8 +33,15 @@ export interface LoggerConfig {
   readonly level: string;
 }
 
-/** JSON logs; every line written inside a request carries its `requestId`. */
-export function createLogger(config: LoggerConfig, destination?: pino.DestinationStream): Logger {
+/**
+ * JSON logs; every line written inside a request carries its `requestId`. By default lines go to
+ * stdout through an asynchronous buffer: a synchronous write to a slow pipe would stall the event
+ * loop (and every request) until the reader catches up. Call `logger.flush()` before exiting.
+ */
+export function createLogger(
+  config: LoggerConfig,
+  destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false }),
+): Logger {
   const options: LoggerOptions = {
     level: config.level,
     base: { service: config.service },
@@ -45,5 +52,5 @@ export function createLogger(config: LoggerConfig, destination?: pino.Destinatio
     },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, destination);
 }

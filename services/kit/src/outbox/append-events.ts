@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import { uuidv7 } from '../ids/uuidv7.ts';
-import { type OutboxDatabase, outboxView } from './outbox.table.ts';
+import { type OutboxDatabase, type OutboxEventsTable, outboxView } from './outbox.table.ts';
 
 /** An event to publish once the caller's transaction commits. */
 export interface OutboxEventInput {
@@ -29,7 +29,17 @@ export async function appendEvents<DB extends OutboxDatabase>(
   events: readonly OutboxEventInput[],
 ): Promise<string[]> {
   if (events.length === 0) return [];
-  const rows = events.map((event) => ({
+  const rows = outboxRows(events);
+  await outboxView(trx).insertInto('outbox_events').values(rows).execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The `outbox_events` rows for `events`, for a repository that writes its state change and its
+ * events in one statement (a data-modifying CTE): atomic without a transaction round trip.
+ */
+export function outboxRows(events: readonly OutboxEventInput[]): Insertable<OutboxEventsTable>[] {
+  return events.map((event) => ({
     id: uuidv7(),
     topic: event.topic,
     key: event.key,
@@ -38,8 +48,6 @@ export async function appendEvents<DB extends OutboxDatabase>(
     subject: event.subject ?? null,
     data: toJsonText(event),
   }));
-  await outboxView(trx).insertInto('outbox_events').values(rows).execute();
-  return rows.map((row) => row.id);
 }
 
 function toJsonText(event: OutboxEventInput): string {

@@ -1,4 +1,4 @@
-export { appendEvents, type OutboxEventInput } from './append-events.ts';
+export { appendEvents, type OutboxEventInput, outboxRows } from './append-events.ts';
 export { OUTBOX_NOTIFY_CHANNEL, outboxMigration } from './outbox.migration.ts';
 export { OutboxRelay, type OutboxRelayDeps, type OutboxRelayOptions } from './outbox.relay.ts';
 export { type OutboxDatabase, type OutboxEventsTable, outboxView } from './outbox.table.ts';
