@@ -25,7 +25,7 @@ const STATUSES: Record<AccountStatusValue, AccountStatus> = {
   DELETED: AccountStatus.DELETED,
 };
 
-export function modeToProto(mode: AccountModeValue): AccountMode {
+function modeToProto(mode: AccountModeValue): AccountMode {
   return MODES[mode];
 }
 

@@ -70,7 +70,7 @@ const UNKNOWN_KEY = /key "([^"]+)" is unknown/;
 const DECODE_ENUM = /cannot decode enum ([\w.]+) from JSON: (.*)$/;
 
 /** Parses JSON into a request message; a type error names the offending field. */
-export function parseRequest<Desc extends DescMessage>(schema: Desc, json: JsonValue) {
+function parseRequest<Desc extends DescMessage>(schema: Desc, json: JsonValue) {
   try {
     return fromJson(schema, json);
   } catch (error) {
