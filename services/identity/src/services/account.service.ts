@@ -35,7 +35,7 @@ import { MfaRepository } from '../repositories/mfa.repository.ts';
 import { ProfileRepository } from '../repositories/profile.repository.ts';
 import type { IdentityDatabase } from '../schema/database.ts';
 import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.ts';
-import { auditEvent, IdentityEvents } from './identity-events.ts';
+import { accountAudit, auditEvent, IdentityEvents } from './identity-events.ts';
 import { SessionService } from './session.service.ts';
 import {
   checkCountry,
@@ -164,16 +164,7 @@ export class AccountService {
         await appendEvents(tx, [
           IdentityEvents.account('created', account, false),
           IdentityEvents.profile('created', profile),
-          auditEvent({
-            action: 'account.create',
-            actorId: account.id,
-            targetType: 'account',
-            targetId: account.id,
-            result: 'SUCCESS',
-            client: request.client,
-            now,
-            metadata: { mode: account.mode },
-          }),
+          accountAudit('account.create', account.id, now, request.client, { mode: account.mode }),
         ]);
         return { account: toAccount(account, false) };
       });
@@ -298,15 +289,7 @@ export class AccountService {
       if (updated !== undefined) {
         await appendEvents(tx, [
           IdentityEvents.account('password_changed', updated, mfaEnabled),
-          auditEvent({
-            action: 'account.password.change',
-            actorId: account.id,
-            targetType: 'account',
-            targetId: account.id,
-            result: 'SUCCESS',
-            client: request.client,
-            now,
-          }),
+          accountAudit('account.password.change', account.id, now, request.client),
         ]);
       }
       return this.#sessions.revokeIn(
@@ -376,14 +359,7 @@ export class AccountService {
       const mfaEnabled = (await this.#mfa.findTotp(account.id, tx))?.confirmed_at != null;
       await appendEvents(tx, [
         IdentityEvents.account('deletion_cancelled', restored, mfaEnabled),
-        auditEvent({
-          action: 'account.delete.cancel',
-          actorId: account.id,
-          targetType: 'account',
-          targetId: account.id,
-          result: 'SUCCESS',
-          now,
-        }),
+        accountAudit('account.delete.cancel', account.id, now, undefined),
       ]);
       return { account: toAccount(restored, mfaEnabled) };
     });

@@ -103,3 +103,23 @@ export function auditEvent(input: AuditInput): OutboxEventInput {
     data: toJson(AuditEvent, create(AuditEvent, data)),
   };
 }
+
+/** The common audit case: an account acting on itself, successfully. */
+export function accountAudit(
+  action: string,
+  accountId: string,
+  now: Date,
+  client: ClientInfo | undefined,
+  metadata?: Record<string, string>,
+): OutboxEventInput {
+  return auditEvent({
+    action,
+    actorId: accountId,
+    targetType: 'account',
+    targetId: accountId,
+    result: 'SUCCESS',
+    client,
+    now,
+    ...(metadata === undefined ? {} : { metadata }),
+  });
+}

@@ -21,7 +21,7 @@ import type { Executor } from '../repositories/executor.ts';
 import { MfaRepository } from '../repositories/mfa.repository.ts';
 import type { IdentityDatabase } from '../schema/database.ts';
 import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.ts';
-import { auditEvent, IdentityEvents } from './identity-events.ts';
+import { accountAudit, auditEvent, IdentityEvents } from './identity-events.ts';
 import { requireIds } from './validation.ts';
 
 const invalidCode = () =>
@@ -142,15 +142,7 @@ export class MfaService {
       const now = this.#clock.now();
       await this.#mfa.replaceBackupCodes(request.accountId, this.#hashAll(codes), now, tx);
       await appendEvents(tx, [
-        auditEvent({
-          action: 'mfa.backup_codes.regenerate',
-          actorId: request.accountId,
-          targetType: 'account',
-          targetId: request.accountId,
-          result: 'SUCCESS',
-          client: request.client,
-          now,
-        }),
+        accountAudit('mfa.backup_codes.regenerate', request.accountId, now, request.client),
       ]);
     });
     return { backupCodes: codes };
