@@ -1,6 +1,8 @@
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.ts';
 
 export interface DatabaseOptions {
   readonly url: string;
@@ -14,8 +16,25 @@ export interface DatabaseOptions {
 // BIGINT (int8) counts fit a JS number in every table here; NUMERIC stays a string.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
-/** A kysely instance over a pg pool. */
+/**
+ * `pglite://memory` or `pglite:///absolute/dir` selects PGlite (PostgreSQL in this process, local
+ * mode); anything else is a PostgreSQL URL.
+ */
+export function isPGliteUrl(url: string): boolean {
+  return url.startsWith('pglite:');
+}
+
+/** A kysely instance over a pg pool, or over PGlite for a `pglite:` URL. */
 export function createDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
+  if (isPGliteUrl(options.url)) {
+    const url = new URL(options.url);
+    const dataDir = url.host === 'memory' ? undefined : decodeURIComponent(url.pathname);
+    // int8 as a number, as the pg pool reads it above.
+    const db = new PGlite(dataDir, {
+      parsers: { [pgliteTypes.INT8]: (value: string) => Number.parseInt(value, 10) },
+    });
+    return new Kysely<DB>({ dialect: new PGliteDialect(db) });
+  }
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
@@ -53,6 +72,7 @@ export async function migrateToLatest<DB>(
 
 /** Creates the database named in `url` when it does not exist (local runs and tests). */
 export async function ensureDatabase(url: string): Promise<void> {
+  if (isPGliteUrl(url)) return; // PGlite creates its data directory itself
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
   const admin = new URL(url);
