@@ -7,14 +7,13 @@ import { type OutboxEventInput, OutboxRelay } from '../src/outbox/index.ts';
 import {
   appendInTransactions,
   CuttableKafkaLink,
-  createTestDatabase,
-  createTopic,
-  deleteTopic,
+  createTestbed,
   kafkaClient,
   pendingCount,
   readTopic,
   recordCount,
   sleep,
+  type Testbed,
   type TestDatabase,
   waitFor,
 } from './fixtures/outbox-test-env.ts';
@@ -31,16 +30,15 @@ describe('outbox relay while Kafka is unreachable', () => {
   let topic: string;
   let relay: OutboxRelay | undefined;
 
+  let bed: Testbed;
   beforeEach(async () => {
-    kafka = kafkaClient(env.KAFKA_BROKERS ?? '');
-    database = await createTestDatabase(env.DATABASE_URL ?? '');
-    topic = await createTopic(kafka, 3);
+    bed = await createTestbed(env);
+    ({ kafka, database, topic } = bed);
   });
 
   afterEach(async () => {
     await relay?.stop();
-    await database.drop();
-    await deleteTopic(kafka, topic);
+    await bed.teardown();
   });
 
   it('keeps events pending, warns once, and delivers each exactly once when Kafka is back', async () => {

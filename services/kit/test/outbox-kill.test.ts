@@ -7,15 +7,13 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { type OutboxEventInput, OutboxRelay } from '../src/outbox/index.ts';
 import {
   appendInTransactions,
-  createTestDatabase,
-  createTopic,
-  deleteTopic,
-  kafkaClient,
+  createTestbed,
   pendingCount,
   pendingIds,
   readTopic,
   recordCount,
   silentLogger,
+  type Testbed,
   type TestDatabase,
   waitFor,
 } from './fixtures/outbox-test-env.ts';
@@ -30,17 +28,16 @@ describe('outbox relay killed mid-batch', () => {
   let child: ChildProcess | undefined;
   let relay: OutboxRelay | undefined;
 
+  let bed: Testbed;
   beforeEach(async () => {
-    kafka = kafkaClient(env.KAFKA_BROKERS ?? '');
-    database = await createTestDatabase(env.DATABASE_URL ?? '');
-    topic = await createTopic(kafka, 3);
+    bed = await createTestbed(env);
+    ({ kafka, database, topic } = bed);
   });
 
   afterEach(async () => {
     child?.kill('SIGKILL');
     await relay?.stop();
-    await database.drop();
-    await deleteTopic(kafka, topic);
+    await bed.teardown();
   });
 
   it('leaves exactly one copy of every event on Kafka after a SIGKILL between ack and record', async () => {

@@ -5,14 +5,12 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { type OutboxEventInput, OutboxRelay } from '../src/outbox/index.ts';
 import {
   appendInTransactions,
-  createTestDatabase,
-  createTopic,
-  deleteTopic,
-  kafkaClient,
+  createTestbed,
   pendingCount,
   readTopic,
   silentLogger,
   sleep,
+  type Testbed,
   type TestDatabase,
   waitFor,
 } from './fixtures/outbox-test-env.ts';
@@ -24,16 +22,15 @@ describe('two relays on one database', () => {
   let topic: string;
   const relays: OutboxRelay[] = [];
 
+  let bed: Testbed;
   beforeEach(async () => {
-    kafka = kafkaClient(env.KAFKA_BROKERS ?? '');
-    database = await createTestDatabase(env.DATABASE_URL ?? '');
-    topic = await createTopic(kafka, 3);
+    bed = await createTestbed(env);
+    ({ kafka, database, topic } = bed);
   });
 
   afterEach(async () => {
     await Promise.all(relays.splice(0).map((r) => r.stop()));
-    await database.drop();
-    await deleteTopic(kafka, topic);
+    await bed.teardown();
   });
 
   function relayWith(registry: Registry): OutboxRelay {

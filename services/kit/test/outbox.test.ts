@@ -9,15 +9,13 @@ import {
 } from '../src/outbox/index.ts';
 import {
   appendInTransactions,
-  createTestDatabase,
-  createTopic,
-  deleteTopic,
-  kafkaClient,
+  createTestbed,
   pendingCount,
   readTopic,
   recordCount,
   silentLogger,
   sleep,
+  type Testbed,
   type TestDatabase,
   waitFor,
 } from './fixtures/outbox-test-env.ts';
@@ -31,17 +29,16 @@ describe('outbox relay on PostgreSQL and Kafka', () => {
   let topic: string;
   let relay: OutboxRelay | undefined;
 
+  let bed: Testbed;
   beforeEach(async () => {
-    kafka = kafkaClient(env.KAFKA_BROKERS ?? '');
-    database = await createTestDatabase(env.DATABASE_URL ?? '');
-    topic = await createTopic(kafka, 3);
+    bed = await createTestbed(env);
+    ({ kafka, database, topic } = bed);
   });
 
   afterEach(async () => {
     await relay?.stop();
     relay = undefined;
-    await database.drop();
-    await deleteTopic(kafka, topic);
+    await bed.teardown();
   });
 
   function startRelay(options: OutboxRelayOptions, registry?: Registry) {
