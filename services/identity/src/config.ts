@@ -22,7 +22,9 @@ export interface IdentityConfig {
   readonly host: string;
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
-  readonly valkeyUrl: string;
+  /** Absent: local mode keeps short-lived state in process memory (one replica only). */
+  readonly valkeyUrl: string | undefined;
+  /** Empty: local mode publishes events on the in-process bus instead of Kafka. */
   readonly kafkaBrokers: string[];
   /** AES-256-GCM key ring for TOTP secrets and grace-window successors: `kid:base64,...`. */
   readonly keyRing: KeyRing;
@@ -61,7 +63,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     host: read.string('HOST', '0.0.0.0'),
     databaseUrl: read.secret('DATABASE_URL'),
     databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
-    valkeyUrl: read.secret('VALKEY_URL'),
+    valkeyUrl: read.optionalString('VALKEY_URL'),
     kafkaBrokers: read.list('KAFKA_BROKERS', []),
     keyRing: keyRing as KeyRing,
     backupCodePepper: read.secret('IDENTITY_BACKUP_CODE_PEPPER'),
@@ -90,7 +92,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     deletionSweepIntervalMs: read.int('DELETION_SWEEP_INTERVAL_MS', MINUTE, { min: 100 }),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
   };
-  if (config.kafkaBrokers.length === 0) read.problem('KAFKA_BROKERS is required (host:port[,host:port])');
   read.done();
   return config;
 }

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
-import { ValkeyStore } from '@girok/kit/cache';
+import { type KeyValueStore, MemoryStore, ValkeyStore } from '@girok/kit/cache';
 import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase } from '@girok/kit/db';
+import { InProcessBus } from '@girok/kit/events';
 import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
-import { OutboxRelay } from '@girok/kit/outbox';
+import { LocalOutboxRelay, OutboxRelay } from '@girok/kit/outbox';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -34,6 +35,8 @@ export interface StartOptions {
   readonly passwordHasher?: PasswordHasher;
   /** Run the outbox relay in this process (default true). */
   readonly relay?: boolean;
+  /** Local mode (no KAFKA_BROKERS): the bus events go to, shared with the process's other services. */
+  readonly bus?: InProcessBus;
 }
 
 /**
@@ -53,7 +56,11 @@ export async function startIdentityService(
   });
   const applied = await migrateToLatest(db, migrations);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  const store = new ValkeyStore({ url: config.valkeyUrl, keyPrefix: 'identity:' });
+  // A URL present means the real server; absent, local mode's in-process twin (DESIGN §6).
+  const store: KeyValueStore =
+    config.valkeyUrl === undefined
+      ? new MemoryStore()
+      : new ValkeyStore({ url: config.valkeyUrl, keyPrefix: 'identity:' });
 
   const app = await createServiceApp(
     identityModule({
@@ -84,15 +91,22 @@ export async function startIdentityService(
   });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
-  const kafka = new Kafka({
-    clientId: config.serviceName,
-    brokers: config.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
   const relay =
     options.relay === false
       ? undefined
-      : new OutboxRelay({ db, session: config.databaseUrl, kafka, logger, registry });
+      : config.kafkaBrokers.length > 0
+        ? new OutboxRelay({
+            db,
+            session: config.databaseUrl,
+            kafka: new Kafka({
+              clientId: config.serviceName,
+              brokers: config.kafkaBrokers,
+              logLevel: logLevel.NOTHING,
+            }),
+            logger,
+            registry,
+          })
+        : new LocalOutboxRelay({ db, bus: options.bus ?? new InProcessBus(logger), logger });
   relay?.start();
 
   const accounts = app.get(AccountService);

@@ -37,8 +37,9 @@ type ModuleClass = NonNullable<ModuleMetadata['imports']>[number];
 
 /**
  * A service's HTTP face: NestJS on Fastify with problem+json errors, request ids, the REST↔RPC
- * serialiser, `/health/live`, `/health/ready`, `/metrics`, and graceful shutdown (Fastify
- * finishes in-flight requests and answers 503 to new ones while closing).
+ * serialiser, `/health/live`, `/health/ready`, `/metrics`, and graceful shutdown through
+ * `app.close()` (Fastify finishes in-flight requests and answers 503 to new ones). No Nest signal
+ * hooks: the service's own close() orders the shutdown (gRPC, HTTP, relay, pools) and exits.
  */
 export async function createServiceApp(
   module: ModuleClass,
@@ -57,7 +58,6 @@ export async function createServiceApp(
   });
   app.useGlobalFilters(new ProblemDetailsFilter(options.logger));
   app.useGlobalInterceptors(new RequestContextInterceptor(), new RestRpcResponseInterceptor());
-  app.enableShutdownHooks();
   registerOperationalRoutes(app.getHttpAdapter().getInstance(), options);
   return app;
 }
