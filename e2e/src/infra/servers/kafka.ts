@@ -42,7 +42,11 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.BrokerServer=INFO
 `;
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid`
+ * prints). One in 64 starts with `-`, so it is passed as `--cluster-id=<id>`, never as a separate
+ * argument the option parser would read as a flag.
+ */
 const clusterId = () => randomBytes(16).toString('base64url');
 
 export const kafka: ServerDef = {
@@ -70,9 +74,13 @@ export const kafka: ServerDef = {
     fs.writeFileSync(props, serverProperties(ctx, path.join(dir, 'data')));
     fs.writeFileSync(log4j, log4jProperties);
     const java = ['-Xms256m', '-Xmx768m', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${libDir(ctx)}/*`];
-    await exec('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props], {
-      logFile: logFile(ctx, 'kafka'),
-    });
+    await exec(
+      'java',
+      [...java, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', props],
+      {
+        logFile: logFile(ctx, 'kafka'),
+      },
+    );
     return startDaemon('java', [...java, 'kafka.Kafka', props], {
       logFile: logFile(ctx, 'kafka'),
       pidFile: pidFile(ctx, 'kafka'),
