@@ -15,7 +15,8 @@ import { SessionService } from '../services/session.service.ts';
 @Injectable()
 export class IdentityGrpcHandlers {
   readonly service = IdentityService;
-  readonly handlers: ServiceHandlers<typeof IdentityService>;
+  // Required: a method of the contract without a handler is a compile error, never UNIMPLEMENTED.
+  readonly handlers: Required<ServiceHandlers<typeof IdentityService>>;
 
   constructor(
     @Inject(AccountService) accounts: AccountService,
