@@ -27,7 +27,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     this.#logger = logger;
   }
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): unknown {
+    // GraphQL resolvers: the error goes back to the GraphQL layer, whose formatter gives it a code.
+    if (host.getType() !== 'http') return exception;
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
@@ -46,6 +48,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     reply.header(REQUEST_ID_KEY, correlationId);
     if (error.retryAfterSeconds > 0) reply.header('retry-after', String(error.retryAfterSeconds));
     reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+    return undefined;
   }
 }
 
