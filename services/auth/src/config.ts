@@ -1,0 +1,74 @@
+import { ConfigReader } from '@girok/kit/config';
+import { KeyRing } from '@girok/kit/crypto';
+
+/** Everything auth-service reads from its environment, validated once at start-up. */
+export interface AuthConfig {
+  readonly serviceName: string;
+  readonly logLevel: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly databasePoolSize: number;
+  /** Empty: local mode publishes events on the in-process bus instead of Kafka. */
+  readonly kafkaBrokers: string[];
+  /** identity-service's gRPC address (`host:port`): sessions are validated and revoked there. */
+  readonly identityGrpcAddress: string;
+  /** Deadline of one call to identity-service. */
+  readonly identityDeadlineMs: number;
+  /** AES-256-GCM key ring for the signing keys' private halves (`kid:base64,...`, first encrypts). */
+  readonly keyRing: KeyRing;
+  readonly token: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTokenTtlSeconds: number;
+  };
+  readonly signingKeys: {
+    /** The active key is replaced once it is this old. */
+    readonly rotationMs: number;
+    /** How often each replica checks whether a key is due for rotation or retirement. */
+    readonly maintenanceIntervalMs: number;
+    /** How long a replica trusts its copy of the active key and the JWKS (at most 10 s). */
+    readonly cacheMs: number;
+  };
+  readonly shutdownGraceMs: number;
+}
+
+const HOUR = 3_600_000;
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): AuthConfig {
+  const read = new ConfigReader(env);
+  const keyRingText = read.secret('AUTH_KEY_RING');
+  let keyRing: KeyRing | undefined;
+  try {
+    if (keyRingText !== '') keyRing = KeyRing.parse(keyRingText);
+  } catch (error) {
+    read.problem(`AUTH_KEY_RING: ${(error as Error).message}`);
+  }
+  const config: AuthConfig = {
+    serviceName: 'auth-service',
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    httpPort: read.int('HTTP_PORT', 3001, { min: 0, max: 65535 }),
+    grpcPort: read.int('GRPC_PORT', 50052, { min: 0, max: 65535 }),
+    host: read.string('HOST', '0.0.0.0'),
+    databaseUrl: read.secret('DATABASE_URL'),
+    databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
+    kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    identityGrpcAddress: read.string('IDENTITY_GRPC_ADDRESS'),
+    identityDeadlineMs: read.int('IDENTITY_GRPC_DEADLINE_MS', 2_000, { min: 100, max: 60_000 }),
+    keyRing: keyRing as KeyRing,
+    token: {
+      issuer: read.string('AUTH_TOKEN_ISSUER', 'girok-auth'),
+      audience: read.string('AUTH_TOKEN_AUDIENCE', 'girok'),
+      accessTokenTtlSeconds: read.int('AUTH_ACCESS_TOKEN_TTL_SECONDS', 900, { min: 60, max: 86_400 }),
+    },
+    signingKeys: {
+      rotationMs: read.int('AUTH_SIGNING_KEY_ROTATION_HOURS', 720, { min: 1, max: 8_760 }) * HOUR,
+      maintenanceIntervalMs: read.int('AUTH_SIGNING_KEY_CHECK_INTERVAL_MS', 60_000, { min: 100 }),
+      cacheMs: read.int('AUTH_SIGNING_KEY_CACHE_MS', 10_000, { min: 0, max: 10_000 }),
+    },
+    shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+  };
+  read.done();
+  return config;
+}

@@ -1,0 +1,14 @@
+/** Injection tokens for what is not a class of this service. */
+export const CONFIG = Symbol('AuthConfig');
+export const DATABASE = Symbol('Kysely<AuthDatabase>');
+export const LOGGER = Symbol('Logger');
+export const CLOCK = Symbol('Clock');
+export const METRICS = Symbol('Registry');
+export const IDENTITY_CLIENT = Symbol('GrpcClient<IdentityService>');
+
+/** Time as the service sees it; tests move it forward instead of waiting for a key to age. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,351 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { AuthService } from '@girok/contracts/auth/v1/auth';
+import { AccountMode, IdentityService } from '@girok/contracts/identity/v1/identity';
+import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
+import { type RunningIdentityService, startIdentityService } from '@girok/identity/service';
+import { TokenVerifier, type TokenVerifierOptions } from '@girok/kit/auth';
+import { DomainError } from '@girok/kit/errors';
+import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
+import { createLogger } from '@girok/kit/logging';
+import { createPolicy } from '@girok/kit/resilience';
+import kafkajs from 'kafkajs';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type RunningAuthService, type StartOptions, startAuthService } from '../src/auth-service.ts';
+import { type AuthConfig, loadConfig } from '../src/config.ts';
+import type { AuthDatabase } from '../src/schema/database.ts';
+import type { Clock } from '../src/tokens.ts';
+
+export const AUTH_TOPICS = ['auth.role.v1', 'auth.sanction.v1', 'audit.event.v1'];
+
+/** A clock the test moves forward instead of waiting (key ages, ban ends). */
+export class TestClock implements Clock {
+  offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export function env(name: string): string {
+  const value = inject('infraEnv')[name];
+  if (value === undefined) throw new Error(`${name} was not provided by the harness`);
+  return value;
+}
+
+/** Creates the auth topics when missing (the broker does not auto-create). */
+export async function ensureTopics(brokers: string[]): Promise<void> {
+  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = AUTH_TOPICS.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
+        waitForLeaders: true,
+      });
+    }
+  } catch (error) {
+    // Another suite created it at the same moment.
+    if (!/already exists/i.test(String((error as Error).message))) throw error;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function freshDatabaseUrl(prefix: string): URL {
+  const url = new URL(env('DATABASE_URL'));
+  url.pathname = `/${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  return url;
+}
+
+export async function dropDatabase(url: URL): Promise<void> {
+  const admin = new pg.Client({ connectionString: env('DATABASE_URL') });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(url.pathname.slice(1))} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A real identity-service (its compiled package) on its own fresh database, random ports, no relay. */
+export async function startIdentity(): Promise<{
+  service: RunningIdentityService;
+  grpc: GrpcClient<typeof IdentityService>;
+  close(): Promise<void>;
+}> {
+  const url = freshDatabaseUrl('auth_identity_test');
+  const config = loadIdentityConfig({
+    DATABASE_URL: url.toString(),
+    VALKEY_URL: env('VALKEY_URL'),
+    IDENTITY_KEY_RING: `k1:${randomBytes(32).toString('base64')}`,
+    IDENTITY_BACKUP_CODE_PEPPER: randomBytes(32).toString('base64'),
+    HTTP_PORT: '0',
+    GRPC_PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    LOGIN_RATE_LIMIT_PER_IP: '100000',
+    LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
+    SHUTDOWN_GRACE_MS: '1000',
+  });
+  // Its events are not what these suites are about: no relay, no identity topics needed.
+  const service = await startIdentityService(config, {
+    relay: false,
+    logger: createLogger({ service: 'identity-test', level: 'silent' }),
+  });
+  const grpc = createGrpcClient(IdentityService, service.grpcAddress, {
+    deadlineMs: 10_000,
+    policy: createPolicy({ name: 'identity-test', retry: { maxRetries: 0 } }),
+  });
+  return {
+    service,
+    grpc,
+    close: async () => {
+      grpc.close();
+      await service.close();
+      await dropDatabase(url);
+    },
+  };
+}
+
+export interface TestAuth {
+  readonly service: RunningAuthService;
+  readonly config: AuthConfig;
+  readonly grpc: GrpcClient<typeof AuthService>;
+  /** Direct access to auth's own database, for asserting what was (not) written. */
+  readonly db: Kysely<AuthDatabase>;
+  readonly clock: TestClock;
+  /** The AUTH_KEY_RING it runs with: a second replica needs the same one to decrypt the keys. */
+  readonly ringText: string;
+  rest(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** The kit's verifier against this service's real /.well-known/jwks.json. */
+  verifier(options?: Partial<TokenVerifierOptions>): TokenVerifier;
+  close(): Promise<void>;
+}
+
+/**
+ * auth-service on a fresh database (or `DATABASE_URL` given in `overrides`, for a second replica),
+ * random ports, a test clock, talking to the given identity address.
+ */
+export async function startAuth(
+  identityGrpcAddress: string,
+  overrides: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestAuth> {
+  const url = overrides.DATABASE_URL === undefined ? freshDatabaseUrl('auth_test') : undefined;
+  const brokers = env('KAFKA_BROKERS').split(',');
+  if (options.relay !== false) await ensureTopics(brokers);
+  const ringText = overrides.AUTH_KEY_RING ?? `k1:${randomBytes(32).toString('base64')}`;
+  const config = loadConfig({
+    DATABASE_URL: url?.toString(),
+    KAFKA_BROKERS: brokers.join(','),
+    IDENTITY_GRPC_ADDRESS: identityGrpcAddress,
+    AUTH_KEY_RING: ringText,
+    HTTP_PORT: '0',
+    GRPC_PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    SHUTDOWN_GRACE_MS: '1000',
+    ...overrides,
+  });
+  const clock = new TestClock();
+  const service = await startAuthService(config, {
+    clock,
+    logger: createLogger({ service: 'auth-test', level: 'silent' }),
+    ...options,
+  });
+  const grpc = createGrpcClient(AuthService, service.grpcAddress, {
+    deadlineMs: 15_000,
+    policy: createPolicy({ name: 'auth-test', retry: { maxRetries: 0 } }),
+  });
+  const db = new Kysely<AuthDatabase>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.databaseUrl, max: 2 }) }),
+  });
+  return {
+    service,
+    config,
+    grpc,
+    db,
+    clock,
+    ringText,
+    rest: (method, path, body, headers = {}) =>
+      fetch(`${service.httpUrl}${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      }),
+    verifier: (options = {}) =>
+      new TokenVerifier({
+        jwksUrl: `${service.httpUrl}/.well-known/jwks.json`,
+        issuer: config.token.issuer,
+        audience: config.token.audience,
+        ...options,
+      }),
+    close: async () => {
+      grpc.close();
+      await service.close();
+      await db.destroy();
+      if (url !== undefined) await dropDatabase(url);
+    },
+  };
+}
+
+export interface TestPlatform {
+  readonly identity: GrpcClient<typeof IdentityService>;
+  readonly auth: TestAuth;
+  close(): Promise<void>;
+}
+
+/** identity-service and auth-service side by side, each on its own fresh database. */
+export async function startTestPlatform(
+  overrides: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestPlatform> {
+  const identity = await startIdentity();
+  const auth = await startAuth(identity.service.grpcAddress, overrides, options);
+  return {
+    identity: identity.grpc,
+    auth,
+    close: async () => {
+      await auth.close();
+      await identity.close();
+    },
+  };
+}
+
+let counter = 0;
+/** A valid, unique sign-up request (the password is long enough for admins). */
+export function newAccount(mode: AccountMode = AccountMode.USER) {
+  counter += 1;
+  const tag = `${Date.now().toString(36)}${counter}${randomBytes(3).toString('hex')}`;
+  return {
+    email: `auth-${tag}@example.com`,
+    username: `auth_${tag}`,
+    password: `Correct horse battery ${tag}`,
+    locale: 'en-US',
+    country: 'KR',
+    mode,
+  };
+}
+
+export const client = { ipAddress: '203.0.113.7', userAgent: 'vitest/auth', deviceFingerprint: 'device-a' };
+
+/** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits) for one time step, as an authenticator app computes it. */
+export function totp(base32Secret: string, step: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of base32Secret.replace(/=+$/, '').toUpperCase()) {
+    bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
+  }
+  const secret = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', secret).update(counter).digest();
+  const offset = (mac.at(-1) ?? 0) & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+const currentStep = () => Math.floor(Date.now() / 30_000);
+
+export interface LoggedIn {
+  readonly accountId: string;
+  readonly sessionId: string;
+  readonly input: ReturnType<typeof newAccount>;
+}
+
+/** Signs up and logs in with the password only (no MFA enrolled): a session without MFA. */
+export async function signUpAndLogin(
+  identity: GrpcClient<typeof IdentityService>,
+  mode: AccountMode = AccountMode.USER,
+): Promise<LoggedIn> {
+  const input = newAccount(mode);
+  const { account } = await identity.createAccount(input);
+  const login = await identity.authenticate({ identifier: input.email, password: input.password, client });
+  if (login.result.case !== 'session') throw new Error(`expected a session, got ${login.result.case}`);
+  return { accountId: account?.id ?? '', sessionId: login.result.value.session?.id ?? '', input };
+}
+
+/**
+ * An account with TOTP enrolled through identity's API, logged in with password then TOTP: a session
+ * whose `mfaVerified` is true. The login code is the next time step's (a step is accepted once).
+ */
+export async function signUpWithMfa(
+  identity: GrpcClient<typeof IdentityService>,
+  mode: AccountMode,
+): Promise<LoggedIn> {
+  const input = newAccount(mode);
+  const { account } = await identity.createAccount(input);
+  const accountId = account?.id ?? '';
+  const { secret } = await identity.beginTotpEnrollment({ accountId });
+  const step = currentStep();
+  await identity.confirmTotpEnrollment({ accountId, code: totp(secret, step) });
+  const login = await identity.authenticate({ identifier: input.email, password: input.password, client });
+  if (login.result.case !== 'mfaChallenge')
+    throw new Error(`expected an MFA challenge, got ${login.result.case}`);
+  const done = await identity.verifyMfaChallenge({
+    challengeId: login.result.value.challengeId,
+    code: { case: 'totpCode', value: totp(secret, step + 1) },
+  });
+  if (done.session?.session?.mfaVerified !== true) throw new Error('expected an MFA-verified session');
+  return { accountId, sessionId: done.session.session.id, input };
+}
+
+/** The DomainError a call fails with (the kit's client rebuilds it from the gRPC trailer). */
+export async function failure(promise: Promise<unknown>): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Rows per table of auth's database: invalid requests must leave every count as it was. */
+export async function rowCounts(db: Kysely<AuthDatabase>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of [
+    'roles',
+    'role_assignments',
+    'operator_assignments',
+    'sanctions',
+    'signing_keys',
+    'outbox_events',
+  ] as const) {
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    counts[table] = Number(row.n);
+  }
+  return counts;
+}
+
+/** The audit events waiting in the outbox (suites that run without a relay). */
+export async function pendingAudits(db: Kysely<AuthDatabase>) {
+  const rows = await db
+    .selectFrom('outbox_events')
+    .select(['data', 'key', 'subject'])
+    .where('topic', '=', 'audit.event.v1')
+    .orderBy('seq')
+    .execute();
+  return rows.map(
+    (row) =>
+      row.data as {
+        action: string;
+        actorId?: string;
+        targetId?: string;
+        result: string;
+        reason?: string;
+        metadata?: Record<string, string>;
+      },
+  );
+}
+
+/** A fresh UUID for accounts that need not exist in identity (RBAC decisions are auth's alone). */
+export const anyAccountId = () => randomUUID();
