@@ -6,6 +6,8 @@ import path from 'node:path';
 interface LocalSecrets {
   readonly identityKeyRing: string;
   readonly identityBackupCodePepper: string;
+  readonly authKeyRing: string;
+  readonly bffKeyRing: string;
 }
 
 export interface LocalPlatformConfig {
@@ -13,15 +15,24 @@ export interface LocalPlatformConfig {
   readonly logLevel: string;
   /** Each service's environment, as its own config.ts reads it. */
   readonly identity: Record<string, string>;
+  readonly auth: Record<string, string>;
+  readonly bff: Record<string, string>;
 }
 
 function localSecrets(dataDir: string): LocalSecrets {
   const file = path.join(dataDir, 'local-secrets.json');
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as LocalSecrets;
+  const kept = fs.existsSync(file)
+    ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LocalSecrets>)
+    : {};
+  const keyRing = () => `local:${randomBytes(32).toString('base64')}`;
+  // A data dir from an earlier version keeps its secrets and gains the new ones.
   const secrets: LocalSecrets = {
-    identityKeyRing: `local:${randomBytes(32).toString('base64')}`,
-    identityBackupCodePepper: randomBytes(32).toString('base64'),
+    identityKeyRing: kept.identityKeyRing ?? keyRing(),
+    identityBackupCodePepper: kept.identityBackupCodePepper ?? randomBytes(32).toString('base64'),
+    authKeyRing: kept.authKeyRing ?? keyRing(),
+    bffKeyRing: kept.bffKeyRing ?? keyRing(),
   };
+  if (Object.keys(kept).length === Object.keys(secrets).length) return secrets;
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
@@ -29,8 +40,8 @@ function localSecrets(dataDir: string): LocalSecrets {
 
 /**
  * Local mode (DESIGN §6): PostgreSQL through PGlite in `GIROK_DATA_DIR` (default `.girok/data`),
- * no VALKEY_URL (in-memory cache), no KAFKA_BROKERS (in-process bus), standard ports unless
- * `IDENTITY_HTTP_PORT` / `IDENTITY_GRPC_PORT` say otherwise.
+ * no VALKEY_URL (in-memory cache), no KAFKA_BROKERS (in-process bus), the standard ports unless
+ * `<SERVICE>_HTTP_PORT` / `<SERVICE>_GRPC_PORT` (IDENTITY, AUTH, BFF) say otherwise.
  */
 export function loadLocalPlatformConfig(
   env: Readonly<Record<string, string | undefined>>,
@@ -38,6 +49,10 @@ export function loadLocalPlatformConfig(
   const dataDir = path.resolve(env.GIROK_DATA_DIR ?? '.girok/data');
   const secrets = localSecrets(dataDir);
   const logLevel = env.LOG_LEVEL ?? 'info';
+  const identityGrpcPort = env.IDENTITY_GRPC_PORT ?? '50051';
+  const authHttpPort = env.AUTH_HTTP_PORT ?? '3001';
+  const authGrpcPort = env.AUTH_GRPC_PORT ?? '50052';
+  const bffHttpPort = env.BFF_HTTP_PORT ?? '4000';
   return {
     dataDir,
     logLevel,
@@ -47,7 +62,26 @@ export function loadLocalPlatformConfig(
       IDENTITY_BACKUP_CODE_PEPPER: secrets.identityBackupCodePepper,
       HOST: '127.0.0.1',
       HTTP_PORT: env.IDENTITY_HTTP_PORT ?? '3000',
-      GRPC_PORT: env.IDENTITY_GRPC_PORT ?? '50051',
+      GRPC_PORT: identityGrpcPort,
+      LOG_LEVEL: logLevel,
+    },
+    auth: {
+      DATABASE_URL: `pglite://${path.join(dataDir, 'auth')}`,
+      AUTH_KEY_RING: secrets.authKeyRing,
+      IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identityGrpcPort}`,
+      HOST: '127.0.0.1',
+      HTTP_PORT: authHttpPort,
+      GRPC_PORT: authGrpcPort,
+      LOG_LEVEL: logLevel,
+    },
+    bff: {
+      BFF_KEY_RING: secrets.bffKeyRing,
+      IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identityGrpcPort}`,
+      AUTH_GRPC_ADDRESS: `127.0.0.1:${authGrpcPort}`,
+      AUTH_JWKS_URL: `http://127.0.0.1:${authHttpPort}/.well-known/jwks.json`,
+      BFF_ALLOWED_ORIGINS: `http://localhost:${bffHttpPort},http://127.0.0.1:${bffHttpPort}`,
+      HOST: '127.0.0.1',
+      HTTP_PORT: bffHttpPort,
       LOG_LEVEL: logLevel,
     },
   };

@@ -1,6 +1,10 @@
 // npm start: the platform on one machine with nothing to install — PGlite for PostgreSQL, an
 // in-memory cache for Valkey, an in-process bus for Kafka. Services arrive here as they land.
 
+import { loadConfig as loadAuthConfig } from '@girok/auth/config';
+import { startAuthService } from '@girok/auth/service';
+import { loadConfig as loadBffConfig } from '@girok/auth-bff/config';
+import { startAuthBff } from '@girok/auth-bff/service';
 import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
 import { startIdentityService } from '@girok/identity/service';
 import { InProcessBus } from '@girok/kit/events';
@@ -11,15 +15,24 @@ const local = loadLocalPlatformConfig(process.env);
 const logger = createLogger({ service: 'girok-local', level: local.logLevel });
 const bus = new InProcessBus(logger);
 
+// In dependency order; closed in reverse.
 const identity = await startIdentityService(loadIdentityConfig(local.identity), { bus });
+const auth = await startAuthService(loadAuthConfig(local.auth), { bus });
+const bff = await startAuthBff(loadBffConfig(local.bff), { bus });
+const bffUrl = bff.url.replace('127.0.0.1', 'localhost');
 
 process.stdout.write(
   [
     '',
     'Girok is running on embedded defaults (PGlite, in-memory cache, in-process events).',
     `  data           ${local.dataDir}`,
+    `  GraphQL        ${bffUrl}/graphql  (explorer: ${bffUrl}/graphiql)`,
+    `  REST (BFF)     ${bffUrl}/api/v1  (OpenAPI: ${bffUrl}/api/openapi.json)`,
+    `  live sessions  ${bffUrl.replace('http', 'ws')}/ws/sessions`,
     `  identity REST  ${identity.httpUrl}  (OpenAPI: ${identity.httpUrl}/openapi.json)`,
     `  identity gRPC  ${identity.grpcAddress}  (girok.identity.v1.IdentityService, reflection on)`,
+    `  auth REST      ${auth.httpUrl}  (OpenAPI: ${auth.httpUrl}/openapi.json, JWKS: ${auth.httpUrl}/.well-known/jwks.json)`,
+    `  auth gRPC      ${auth.grpcAddress}  (girok.auth.v1.AuthService, reflection on)`,
     'Stop with Ctrl-C.',
     '',
   ].join('\n'),
@@ -30,7 +43,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     if (stopping) return;
     stopping = true;
-    identity.close().then(
+    (async () => {
+      await bff.close();
+      await auth.close();
+      await identity.close();
+    })().then(
       () => logger.flush(() => process.exit(0)),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -1,0 +1,78 @@
+import { ConfigReader } from '@girok/kit/config';
+import { KeyRing } from '@girok/kit/crypto';
+
+/** Everything auth-bff reads from its environment, validated once at start-up. */
+export interface BffConfig {
+  readonly serviceName: string;
+  readonly logLevel: string;
+  readonly httpPort: number;
+  readonly host: string;
+  readonly identityGrpcAddress: string;
+  readonly authGrpcAddress: string;
+  readonly grpcDeadlineMs: number;
+  /** Where auth-service publishes its signing keys. */
+  readonly jwksUrl: string;
+  /** How long a fetched JWKS is trusted: a retired key stops verifying at most this long after. */
+  readonly jwksCacheMaxAgeMs: number;
+  readonly tokenIssuer: string;
+  readonly tokenAudience: string;
+  /** Absent: local mode keeps browser sessions and pub/sub in process memory (one replica only). */
+  readonly valkeyUrl: string | undefined;
+  /** Empty: local mode takes identity's events from the in-process bus. */
+  readonly kafkaBrokers: string[];
+  /** The Kafka consumer group every replica joins (each identity event reaches one of them). */
+  readonly consumerGroup: string;
+  /** Prefix of this deployment's keys and channels in Valkey. */
+  readonly valkeyPrefix: string;
+  /** AES-256-GCM key ring for the backend tokens kept behind the session cookie. */
+  readonly keyRing: KeyRing;
+  /** Origins allowed to open the WebSockets (exact match, e.g. https://app.example.com). */
+  readonly allowedOrigins: string[];
+  readonly graphql: { readonly maxDepth: number; readonly maxComplexity: number; readonly explorer: boolean };
+  /** How often each replica re-checks the sessions of its open sockets (the push path's fallback). */
+  readonly sessionPollIntervalMs: number;
+  /** How long a session's validity at identity-service is trusted before it is asked again. */
+  readonly revocationCheckIntervalMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): BffConfig {
+  const read = new ConfigReader(env);
+  const keyRingText = read.secret('BFF_KEY_RING');
+  let keyRing: KeyRing | undefined;
+  try {
+    if (keyRingText !== '') keyRing = KeyRing.parse(keyRingText);
+  } catch (error) {
+    read.problem(`BFF_KEY_RING: ${(error as Error).message}`);
+  }
+  const httpPort = read.int('HTTP_PORT', 4000, { min: 0, max: 65535 });
+  const config: BffConfig = {
+    serviceName: 'auth-bff',
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    httpPort,
+    host: read.string('HOST', '0.0.0.0'),
+    identityGrpcAddress: read.string('IDENTITY_GRPC_ADDRESS', '127.0.0.1:50051'),
+    authGrpcAddress: read.string('AUTH_GRPC_ADDRESS', '127.0.0.1:50052'),
+    grpcDeadlineMs: read.int('GRPC_DEADLINE_MS', 5000, { min: 100 }),
+    jwksUrl: read.string('AUTH_JWKS_URL', 'http://127.0.0.1:3001/.well-known/jwks.json'),
+    jwksCacheMaxAgeMs: read.int('JWKS_CACHE_MAX_AGE_MS', 5 * 60_000, { min: 0 }),
+    tokenIssuer: read.string('AUTH_TOKEN_ISSUER', 'girok-auth'),
+    tokenAudience: read.string('AUTH_TOKEN_AUDIENCE', 'girok'),
+    valkeyUrl: read.optionalString('VALKEY_URL'),
+    kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    consumerGroup: read.string('BFF_CONSUMER_GROUP', 'auth-bff'),
+    valkeyPrefix: read.string('BFF_VALKEY_PREFIX', 'bff:'),
+    keyRing: keyRing as KeyRing,
+    allowedOrigins: read.list('BFF_ALLOWED_ORIGINS', [`http://localhost:${httpPort}`]),
+    graphql: {
+      maxDepth: read.int('GRAPHQL_MAX_DEPTH', 8, { min: 2, max: 50 }),
+      maxComplexity: read.int('GRAPHQL_MAX_COMPLEXITY', 300, { min: 10 }),
+      explorer: read.bool('GRAPHQL_EXPLORER', true),
+    },
+    sessionPollIntervalMs: read.int('SESSION_POLL_INTERVAL_MS', 5000, { min: 100 }),
+    revocationCheckIntervalMs: read.int('REVOCATION_CHECK_INTERVAL_MS', 5000, { min: 0 }),
+    shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+  };
+  read.done();
+  return config;
+}

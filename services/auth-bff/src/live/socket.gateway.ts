@@ -1,0 +1,198 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { fastifyCookie } from '@fastify/cookie';
+import { DomainError } from '@girok/kit/errors';
+import type { Logger } from '@girok/kit/logging';
+import type { GraphQLSchema } from 'graphql';
+import { handleProtocols } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { BrowserSession, BrowserSessionRepository } from '../repositories/browser-session.repository.ts';
+import type { BrowserSessionService } from '../services/browser-session.service.ts';
+import { SESSION_COOKIE } from '../web/cookies.ts';
+import type { LiveSessionHub, SessionChange } from './live-session.hub.ts';
+
+/** Who opened a socket: a live, unrestricted browser session. */
+export interface SocketCaller {
+  readonly handle: string;
+  readonly session: BrowserSession;
+}
+
+/** The GraphQL context of an operation over graphql-ws. */
+export interface SocketContext {
+  readonly socket: SocketCaller;
+}
+
+export interface SocketGatewayOptions {
+  readonly allowedOrigins: readonly string[];
+  readonly pollIntervalMs: number;
+  readonly schema: GraphQLSchema;
+  readonly sessions: BrowserSessionService;
+  readonly repository: BrowserSessionRepository;
+  readonly hub: LiveSessionHub;
+  readonly logger: Logger;
+}
+
+/** Close codes in the application range: the client knows not to reconnect with this cookie. */
+const CLOSE_SESSION_ENDED = 4401;
+
+interface OpenSocket {
+  readonly ws: WebSocket;
+  readonly caller: SocketCaller;
+  expiringSent: boolean;
+}
+
+/**
+ * The WebSockets on the BFF's HTTP server: `/ws/sessions` (JSON session changes) and `/graphql`
+ * (graphql-ws subscriptions). Both authenticate at the upgrade — session cookie and an allowed
+ * Origin — so a refused socket never opens. Open sockets of this replica are re-checked every
+ * poll interval, the fallback when an event does not arrive.
+ */
+export class SocketGateway {
+  readonly #options: SocketGatewayOptions;
+  readonly #sessionsServer = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  readonly #graphqlServer = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols });
+  readonly #open = new Set<OpenSocket>();
+  readonly #poll: NodeJS.Timeout;
+  readonly #graphqlDisposable: { dispose(): unknown };
+
+  constructor(options: SocketGatewayOptions) {
+    this.#options = options;
+    this.#graphqlDisposable = useServer<Record<string, unknown>, { caller: SocketCaller }>(
+      {
+        schema: options.schema,
+        context: (ctx): SocketContext => ({
+          socket: (ctx.extra.request as IncomingMessage & { girokCaller: SocketCaller }).girokCaller,
+        }),
+      },
+      this.#graphqlServer,
+    );
+    this.#poll = setInterval(() => void this.#pollSessions(), options.pollIntervalMs);
+    this.#poll.unref();
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#upgrade(request, socket, head).catch((error: unknown) => {
+        this.#options.logger.warn({ err: error }, 'websocket upgrade failed');
+        refuse(
+          socket,
+          error instanceof DomainError ? error : new DomainError('INTERNAL', 'INTERNAL', 'Upgrade failed'),
+        );
+      });
+    });
+  }
+
+  /** How many sockets this replica serves. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#poll);
+    for (const { ws } of this.#open) ws.close(1001, 'server shutting down');
+    await this.#graphqlDisposable.dispose();
+    await Promise.all([
+      new Promise((resolve) => this.#sessionsServer.close(resolve)),
+      new Promise((resolve) => this.#graphqlServer.close(resolve)),
+    ]);
+  }
+
+  async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://bff');
+    if (url.pathname !== '/ws/sessions' && url.pathname !== '/graphql') {
+      throw new DomainError('NOT_FOUND', 'ROUTE_NOT_FOUND', 'No WebSocket here');
+    }
+    const origin = request.headers.origin;
+    if (origin === undefined || !this.#options.allowedOrigins.includes(origin)) {
+      throw new DomainError('PERMISSION_DENIED', 'ORIGIN_NOT_ALLOWED', 'This origin may not open the socket');
+    }
+    const cookie = fastifyCookie.parse(request.headers.cookie ?? '')[SESSION_COOKIE];
+    const caller = await this.#options.sessions.resolveSocket(cookie);
+    if (caller === undefined) {
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'SESSION_REQUIRED',
+        'Log in first: the socket needs a session cookie',
+      );
+    }
+    if (url.pathname === '/graphql') {
+      Object.assign(request, { girokCaller: caller });
+      this.#graphqlServer.handleUpgrade(request, socket, head, (ws) =>
+        this.#graphqlServer.emit('connection', ws, request),
+      );
+      return;
+    }
+    const platform = url.searchParams.get('scope') === 'platform';
+    if (platform) await this.#options.hub.requirePlatformView(caller.session.accountId);
+    this.#sessionsServer.handleUpgrade(request, socket, head, (ws) => void this.#serve(ws, caller, platform));
+  }
+
+  async #serve(ws: WebSocket, caller: SocketCaller, platform: boolean): Promise<void> {
+    const open: OpenSocket = { ws, caller, expiringSent: false };
+    this.#open.add(open);
+    const { hub } = this.#options;
+    const listener = (change: SessionChange) => this.#send(open, change);
+    const stop = platform
+      ? await hub.watchPlatform(caller.session.accountId, listener)
+      : await hub.watchAccount(caller.session.accountId, listener);
+    ws.on('close', () => {
+      stop();
+      this.#open.delete(open);
+    });
+    ws.on('error', () => ws.terminate());
+    ws.send(
+      JSON.stringify({
+        type: 'ready',
+        accountId: caller.session.accountId,
+        sessionId: caller.session.sessionId,
+        scope: platform ? 'platform' : 'account',
+      }),
+    );
+  }
+
+  #send(open: OpenSocket, change: SessionChange): void {
+    const current = change.sessionId === open.caller.session.sessionId;
+    open.ws.send(JSON.stringify({ ...change, current }));
+    if (current && change.type === 'session.revoked') open.ws.close(CLOSE_SESSION_ENDED, 'session revoked');
+  }
+
+  /** The fallback: a socket whose session ended without an event hears it within one interval. */
+  async #pollSessions(): Promise<void> {
+    const { repository, sessions, logger, pollIntervalMs } = this.#options;
+    await Promise.all(
+      [...this.#open].map(async (open) => {
+        const { handle, session } = open.caller;
+        try {
+          const current = await repository.find(handle);
+          const valid = current !== undefined && (await sessions.stillValid(handle, current));
+          const change = { accountId: session.accountId, sessionId: session.sessionId, deviceId: null };
+          if (!valid) {
+            this.#send(open, { ...change, type: 'session.revoked', occurredAt: new Date().toISOString() });
+          } else if (!open.expiringSent && current.expiresAt - Date.now() < 2 * pollIntervalMs + 60_000) {
+            open.expiringSent = true;
+            open.ws.send(
+              JSON.stringify({
+                ...change,
+                type: 'session.expiring',
+                occurredAt: new Date(current.expiresAt).toISOString(),
+                current: true,
+              }),
+            );
+          }
+        } catch (error) {
+          logger.warn({ err: error }, 'session poll failed; trying again next interval');
+        }
+      }),
+    );
+  }
+}
+
+function refuse(socket: Duplex, error: DomainError): void {
+  const status = error.httpStatus;
+  const body = JSON.stringify({ status, code: error.code, detail: error.message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Error'}\r\n` +
+      `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

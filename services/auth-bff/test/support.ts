@@ -1,0 +1,179 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { loadConfig as loadAuthConfig } from '@girok/auth/config';
+import { startAuthService } from '@girok/auth/service';
+import { AuthService } from '@girok/contracts/auth/v1/auth';
+import { AccountMode, IdentityService } from '@girok/contracts/identity/v1/identity';
+import { infraEnv } from '@girok/e2e/infra';
+import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
+import { startIdentityService } from '@girok/identity/service';
+import { base32Decode, totpCode } from '@girok/identity/totp';
+import { createGrpcClient } from '@girok/kit/grpc';
+import { createLogger } from '@girok/kit/logging';
+import { createPolicy } from '@girok/kit/resilience';
+import kafkajs from 'kafkajs';
+import pg from 'pg';
+import { type RunningAuthBff, startAuthBff } from '../src/auth-bff.ts';
+import { loadConfig } from '../src/config.ts';
+import { APP_ORIGIN, Browser } from './browser.ts';
+
+const TOPICS = [
+  'identity.account.v1',
+  'identity.session.v1',
+  'identity.device.v1',
+  'identity.profile.v1',
+  'auth.role.v1',
+  'auth.sanction.v1',
+  'audit.event.v1',
+];
+
+async function ensureTopics(brokers: string[]): Promise<void> {
+  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = TOPICS.filter((t) => !existing.has(t));
+    if (missing.length > 0)
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
+        waitForLeaders: true,
+      });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const key = () => `k1:${randomBytes(32).toString('base64')}`;
+const silent = (service: string) => createLogger({ service, level: 'silent' });
+
+/**
+ * The platform behind the BFF on the real servers: identity-service and auth-service each on a
+ * fresh database, and `replicas` BFFs sharing one Valkey namespace and one consumer group, all on
+ * random ports. Each service is what production runs, in this process.
+ */
+export async function startTestPlatform(options: { replicas?: number; bff?: Record<string, string> } = {}) {
+  const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
+  const brokers = infraEnv('KAFKA_BROKERS');
+  await ensureTopics(brokers.split(','));
+  const database = (name: string) => {
+    const url = new URL(infraEnv('DATABASE_URL'));
+    url.pathname = `/${name}_${suffix}`;
+    return url.toString();
+  };
+  const common = {
+    VALKEY_URL: infraEnv('VALKEY_URL'),
+    KAFKA_BROKERS: brokers,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+  };
+  const identity = await startIdentityService(
+    loadIdentityConfig({
+      ...common,
+      DATABASE_URL: database('identity_bff'),
+      IDENTITY_KEY_RING: key(),
+      IDENTITY_BACKUP_CODE_PEPPER: randomBytes(32).toString('base64'),
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      LOGIN_RATE_LIMIT_PER_IP: '100000',
+      LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
+      SHUTDOWN_GRACE_MS: '1000',
+    }),
+    { logger: silent('identity') },
+  );
+  const auth = await startAuthService(
+    loadAuthConfig({
+      ...common,
+      DATABASE_URL: database('auth_bff'),
+      IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
+      AUTH_KEY_RING: key(),
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      SHUTDOWN_GRACE_MS: '1000',
+    }),
+    { logger: silent('auth') },
+  );
+  const bffEnv = {
+    ...common,
+    IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
+    AUTH_GRPC_ADDRESS: auth.grpcAddress,
+    AUTH_JWKS_URL: `${auth.httpUrl}/.well-known/jwks.json`,
+    BFF_KEY_RING: key(),
+    BFF_ALLOWED_ORIGINS: APP_ORIGIN,
+    BFF_CONSUMER_GROUP: `auth-bff-${suffix}`,
+    BFF_VALKEY_PREFIX: `bff-${suffix}:`,
+    HTTP_PORT: '0',
+    SHUTDOWN_GRACE_MS: '1000',
+    ...options.bff,
+  };
+  const bffs: RunningAuthBff[] = [];
+  /** One more replica of the same deployment; returns its index. */
+  const addReplica = async (overrides: Record<string, string> = {}) => {
+    bffs.push(
+      await startAuthBff(loadConfig({ ...bffEnv, ...overrides }), { logger: silent(`bff-${bffs.length}`) }),
+    );
+    return bffs.length - 1;
+  };
+  for (let i = 0; i < (options.replicas ?? 2); i += 1) await addReplica();
+  const grpc = { deadlineMs: 10_000, policy: createPolicy({ name: 'test', retry: { maxRetries: 0 } }) };
+  const identityGrpc = createGrpcClient(IdentityService, identity.grpcAddress, grpc);
+  const authGrpc = createGrpcClient(AuthService, auth.grpcAddress, grpc);
+  let counter = 0;
+  return {
+    identity,
+    auth,
+    bffs,
+    addReplica,
+    identityGrpc,
+    authGrpc,
+    /** A new browser talking to replica `replica`. */
+    browser: (replica = 0, userAgent?: string) => new Browser(bffs[replica]?.url ?? '', userAgent),
+    /** Unique sign-up input. */
+    newUser: (overrides: Record<string, unknown> = {}) => {
+      counter += 1;
+      const name = `u${suffix.slice(0, 6)}${counter}`;
+      return {
+        email: `${name}@example.com`,
+        username: name,
+        password: 'correct horse battery staple',
+        country: 'KR',
+        ...overrides,
+      };
+    },
+    /** An admin account made directly at identity-service (admins do not sign up). */
+    newAdmin: async () => {
+      counter += 1;
+      const name = `a${suffix.slice(0, 6)}${counter}`;
+      const password = 'admin correct horse battery staple';
+      const { account } = await identityGrpc.createAccount({
+        email: `${name}@example.com`,
+        username: name,
+        password,
+        mode: AccountMode.ADMIN,
+        country: 'KR',
+        locale: 'en-US',
+      });
+      return { id: account?.id ?? '', email: `${name}@example.com`, password };
+    },
+    close: async () => {
+      identityGrpc.close();
+      authGrpc.close();
+      for (const bff of bffs) await bff.close();
+      await auth.close();
+      await identity.close();
+      const admin = new pg.Client({ connectionString: infraEnv('DATABASE_URL') });
+      await admin.connect();
+      for (const name of ['identity_bff', 'auth_bff'])
+        await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(`${name}_${suffix}`)} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+export type TestPlatform = Awaited<ReturnType<typeof startTestPlatform>>;
+
+/** The authenticator app: the code for now, or `steps` periods away (each step is usable once). */
+export function authenticator(secret: string) {
+  const key = base32Decode(secret);
+  return (steps = 0) => totpCode(key, Date.now() + steps * 30_000);
+}
+
+export const LOGIN_FIELDS = `status challengeId notices { type reason } me { sessionId tokenType scope restricted csrfToken account { id email mode mfaEnabled } }`;
