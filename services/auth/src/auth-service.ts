@@ -2,14 +2,13 @@ import 'reflect-metadata';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase } from '@girok/kit/db';
-import { InProcessBus } from '@girok/kit/events';
+import type { InProcessBus } from '@girok/kit/events';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
-import { LocalOutboxRelay, OutboxRelay } from '@girok/kit/outbox';
+import { createOutboxRelay } from '@girok/kit/outbox';
 import { createPolicy } from '@girok/kit/resilience';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { authModule } from './app.module.ts';
 import type { AuthConfig } from './config.ts';
@@ -83,19 +82,15 @@ export async function startAuthService(
   const relay =
     options.relay === false
       ? undefined
-      : config.kafkaBrokers.length > 0
-        ? new OutboxRelay({
-            db,
-            session: config.databaseUrl,
-            kafka: new Kafka({
-              clientId: config.serviceName,
-              brokers: config.kafkaBrokers,
-              logLevel: logLevel.NOTHING,
-            }),
-            logger,
-            registry,
-          })
-        : new LocalOutboxRelay({ db, bus: options.bus ?? new InProcessBus(logger), logger });
+      : createOutboxRelay({
+          db,
+          databaseUrl: config.databaseUrl,
+          kafkaBrokers: config.kafkaBrokers,
+          clientId: config.serviceName,
+          logger,
+          registry,
+          ...(options.bus === undefined ? {} : { bus: options.bus }),
+        });
   relay?.start();
 
   // Every replica checks; the advisory lock makes one of them do a due rotation or retirement.

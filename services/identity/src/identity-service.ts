@@ -2,13 +2,12 @@ import 'reflect-metadata';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import { type KeyValueStore, MemoryStore, ValkeyStore } from '@girok/kit/cache';
 import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase } from '@girok/kit/db';
-import { InProcessBus } from '@girok/kit/events';
+import type { InProcessBus } from '@girok/kit/events';
 import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
-import { LocalOutboxRelay, OutboxRelay } from '@girok/kit/outbox';
+import { createOutboxRelay } from '@girok/kit/outbox';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { identityModule } from './app.module.ts';
 import type { IdentityConfig } from './config.ts';
@@ -94,19 +93,15 @@ export async function startIdentityService(
   const relay =
     options.relay === false
       ? undefined
-      : config.kafkaBrokers.length > 0
-        ? new OutboxRelay({
-            db,
-            session: config.databaseUrl,
-            kafka: new Kafka({
-              clientId: config.serviceName,
-              brokers: config.kafkaBrokers,
-              logLevel: logLevel.NOTHING,
-            }),
-            logger,
-            registry,
-          })
-        : new LocalOutboxRelay({ db, bus: options.bus ?? new InProcessBus(logger), logger });
+      : createOutboxRelay({
+          db,
+          databaseUrl: config.databaseUrl,
+          kafkaBrokers: config.kafkaBrokers,
+          clientId: config.serviceName,
+          logger,
+          registry,
+          ...(options.bus === undefined ? {} : { bus: options.bus }),
+        });
   relay?.start();
 
   const accounts = app.get(AccountService);
