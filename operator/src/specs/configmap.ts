@@ -8,7 +8,7 @@ export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1
     view.components
       .filter((p) => p.grpcPort !== undefined)
       .map((p) => [
-        `${p.name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDR`,
+        `${p.name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`,
         `${p.objectName}:${p.grpcPort}`,
       ]),
   );
@@ -24,7 +24,8 @@ export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1
     },
     data: {
       GIROK_ENVIRONMENT: view.environment,
-      PORT: String(c.restPort),
+      // The names each service's config.ts reads.
+      HTTP_PORT: String(c.restPort),
       ...(c.grpcPort === undefined ? {} : { GRPC_PORT: String(c.grpcPort) }),
       ...(brokers ? { KAFKA_BROKERS: brokers.join(',') } : {}),
       ...peers,

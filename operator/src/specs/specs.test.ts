@@ -88,12 +88,12 @@ describe('ConfigMap', () => {
     const view = viewOf(platformFixture({ events: { brokers: ['a:9092', 'b:9092'] } }));
     expect(componentConfigMap(view, component(view, 'authBff')).data).toEqual({
       GIROK_ENVIRONMENT: 'dev',
-      PORT: '4000',
+      HTTP_PORT: '4000',
       KAFKA_BROKERS: 'a:9092,b:9092',
-      IDENTITY_GRPC_ADDR: 'girok-identity:50051',
-      AUTH_GRPC_ADDR: 'girok-auth:50052',
-      LEGAL_GRPC_ADDR: 'girok-legal:50053',
-      AUDIT_GRPC_ADDR: 'girok-audit:50054',
+      IDENTITY_GRPC_ADDRESS: 'girok-identity:50051',
+      AUTH_GRPC_ADDRESS: 'girok-auth:50052',
+      LEGAL_GRPC_ADDRESS: 'girok-legal:50053',
+      AUDIT_GRPC_ADDRESS: 'girok-audit:50054',
     });
   });
 });
