@@ -105,7 +105,15 @@ export class LiveSessionHub {
         this.#pubsub.subscribe(channel, (message) => this.#deliver(channel, message)),
       );
     }
-    await this.#subscriptions.get(channel);
+    try {
+      await this.#subscriptions.get(channel);
+    } catch (error) {
+      // Forget the failed subscription so the next watcher tries again.
+      listeners.delete(listener);
+      if (listeners.size === 0) this.#listeners.delete(channel);
+      this.#subscriptions.delete(channel);
+      throw error;
+    }
     return () => {
       listeners.delete(listener);
       if (listeners.size > 0) return;

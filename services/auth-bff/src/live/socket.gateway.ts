@@ -125,22 +125,41 @@ export class SocketGateway {
     }
     const platform = url.searchParams.get('scope') === 'platform';
     if (platform) await this.#options.hub.requirePlatformView(caller.session.accountId);
-    this.#sessionsServer.handleUpgrade(request, socket, head, (ws) => void this.#serve(ws, caller, platform));
+    this.#sessionsServer.handleUpgrade(request, socket, head, (ws) =>
+      this.#serve(ws, caller, platform).catch((error: unknown) => {
+        this.#options.logger.error({ err: error }, 'socket setup failed');
+        ws.terminate();
+      }),
+    );
   }
 
   async #serve(ws: WebSocket, caller: SocketCaller, platform: boolean): Promise<void> {
     const open: OpenSocket = { ws, caller, expiringSent: false };
-    this.#open.add(open);
-    const { hub } = this.#options;
-    const listener = (change: SessionChange) => this.#send(open, change);
-    const stop = platform
-      ? await hub.watchPlatform(caller.session.accountId, listener)
-      : await hub.watchAccount(caller.session.accountId, listener);
+    let stop: (() => void) | undefined;
+    let closed = false;
     ws.on('close', () => {
-      stop();
+      closed = true;
+      stop?.();
       this.#open.delete(open);
     });
     ws.on('error', () => ws.terminate());
+    const { hub, logger } = this.#options;
+    const listener = (change: SessionChange) => this.#send(open, change);
+    try {
+      stop = platform
+        ? await hub.watchPlatform(caller.session.accountId, listener)
+        : await hub.watchAccount(caller.session.accountId, listener);
+    } catch (error) {
+      // Valkey unreachable: the socket cannot be fed, so it closes and the client retries later.
+      logger.warn({ err: error }, 'session stream unavailable; closing the socket');
+      ws.close(1011, 'session stream unavailable');
+      return;
+    }
+    if (closed) {
+      stop();
+      return;
+    }
+    this.#open.add(open);
     ws.send(
       JSON.stringify({
         type: 'ready',
@@ -157,28 +176,35 @@ export class SocketGateway {
     if (current && change.type === 'session.revoked') open.ws.close(CLOSE_SESSION_ENDED, 'session revoked');
   }
 
-  /** The fallback: a socket whose session ended without an event hears it within one interval. */
+  /**
+   * The fallback: a socket whose session ended without an event hears it within one interval.
+   * One check per browser session, however many sockets it has open here.
+   */
   async #pollSessions(): Promise<void> {
     const { repository, sessions, logger, pollIntervalMs } = this.#options;
+    const byHandle = Map.groupBy(this.#open, (open) => open.caller.handle);
     await Promise.all(
-      [...this.#open].map(async (open) => {
-        const { handle, session } = open.caller;
+      [...byHandle].map(async ([handle, sockets]) => {
+        const { session } = sockets[0]?.caller ?? {};
+        if (session === undefined) return;
         try {
           const current = await repository.find(handle);
           const valid = current !== undefined && (await sessions.stillValid(handle, current));
           const change = { accountId: session.accountId, sessionId: session.sessionId, deviceId: null };
-          if (!valid) {
-            this.#send(open, { ...change, type: 'session.revoked', occurredAt: new Date().toISOString() });
-          } else if (!open.expiringSent && current.expiresAt - Date.now() < 2 * pollIntervalMs + 60_000) {
-            open.expiringSent = true;
-            open.ws.send(
-              JSON.stringify({
-                ...change,
-                type: 'session.expiring',
-                occurredAt: new Date(current.expiresAt).toISOString(),
-                current: true,
-              }),
-            );
+          for (const open of sockets) {
+            if (!valid) {
+              this.#send(open, { ...change, type: 'session.revoked', occurredAt: new Date().toISOString() });
+            } else if (!open.expiringSent && current.expiresAt - Date.now() < 2 * pollIntervalMs + 60_000) {
+              open.expiringSent = true;
+              open.ws.send(
+                JSON.stringify({
+                  ...change,
+                  type: 'session.expiring',
+                  occurredAt: new Date(current.expiresAt).toISOString(),
+                  current: true,
+                }),
+              );
+            }
           }
         } catch (error) {
           logger.warn({ err: error }, 'session poll failed; trying again next interval');
