@@ -22,17 +22,7 @@ export function isWildcard(pattern: string): boolean {
   return pattern === '*' || pattern.endsWith(':*');
 }
 
-/** Whether `pattern` grants (or, in a restriction, denies) the concrete `permission`. */
-export function permissionMatches(pattern: string, permission: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith(':*')) return permission.startsWith(pattern.slice(0, -1));
-  return pattern === permission;
-}
-
-/** The first pattern in `patterns` that matches `permission`, if any. */
-export function firstMatch(patterns: readonly string[], permission: string): string | undefined {
-  return patterns.find((pattern) => permissionMatches(pattern, permission));
-}
+export { firstMatch, permissionMatches } from '@girok/kit/auth';
 
 /**
  * Checks a list of permission patterns, naming each bad entry (`permissions[2]`): the syntax, and,
