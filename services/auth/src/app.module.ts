@@ -15,6 +15,7 @@ import { RoleAssignmentRepository } from './repositories/role-assignment.reposit
 import { SanctionRepository } from './repositories/sanction.repository.ts';
 import { SigningKeyRepository } from './repositories/signing-key.repository.ts';
 import type { AuthDatabase } from './schema/database.ts';
+import { DataSubjectService } from './services/data-subject.service.ts';
 import { OperatorAssignmentService } from './services/operator-assignment.service.ts';
 import { PermissionCheckService } from './services/permission-check.service.ts';
 import { RoleService } from './services/role.service.ts';
@@ -55,6 +56,7 @@ export function authModule(deps: AuthModuleDeps): DynamicModule {
       RoleAssignmentRepository,
       SanctionRepository,
       SigningKeyRepository,
+      DataSubjectService,
       OperatorAssignmentService,
       PermissionCheckService,
       RoleService,

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase } from '@girok/kit/db';
-import type { InProcessBus } from '@girok/kit/events';
+import { createDsrConsumer, DsrParticipant } from '@girok/kit/dsr';
+import { InProcessBus } from '@girok/kit/events';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
@@ -15,6 +16,7 @@ import type { AuthConfig } from './config.ts';
 import { AuthGrpcHandlers } from './grpc/auth.grpc.ts';
 import { migrations } from './migrations/index.ts';
 import type { AuthDatabase } from './schema/database.ts';
+import { DataSubjectService } from './services/data-subject.service.ts';
 import { SigningKeyService } from './services/signing-key.service.ts';
 import { type Clock, systemClock } from './tokens.ts';
 
@@ -23,7 +25,7 @@ export interface RunningAuthService {
   readonly grpcAddress: string;
   readonly app: NestFastifyApplication;
   readonly logger: Logger;
-  /** Graceful: stops taking work, drains HTTP and gRPC, stops the relay and the key timer. */
+  /** Graceful: stops taking work, drains HTTP and gRPC and the DSR consumer, stops the relay and the key timer. */
   close(): Promise<void>;
 }
 
@@ -32,13 +34,19 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Run the outbox relay in this process (default true). */
   readonly relay?: boolean;
+  /**
+   * Answer data-subject requests off `legal.dsr.v1` (default true). Off for test suites about
+   * something else, which would otherwise answer other suites' requests on a shared broker.
+   */
+  readonly dsr?: boolean;
   /** Local mode (no KAFKA_BROKERS): the bus events go to, shared with the process's other services. */
   readonly bus?: InProcessBus;
 }
 
 /**
  * Starts auth-service: migrations, the first signing key if there is none, then REST + gRPC, the
- * outbox relay and the signing-key timer. Everything it opens, `close()` shuts in reverse order.
+ * outbox relay, the signing-key timer and its part in data-subject requests. Everything it opens,
+ * `close()` shuts in reverse order.
  */
 export async function startAuthService(
   config: AuthConfig,
@@ -79,6 +87,8 @@ export async function startAuthService(
   });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
+  // Local mode: events out and DSR requests in on one bus (the process's, or one of its own).
+  const bus = options.bus ?? new InProcessBus(logger);
   const relay =
     options.relay === false
       ? undefined
@@ -89,9 +99,34 @@ export async function startAuthService(
           clientId: config.serviceName,
           logger,
           registry,
-          ...(options.bus === undefined ? {} : { bus: options.bus }),
+          bus,
         });
   relay?.start();
+
+  const subjects = app.get(DataSubjectService);
+  const dsr =
+    options.dsr === false
+      ? undefined
+      : new DsrParticipant({
+          service: config.serviceName,
+          consumer: createDsrConsumer({
+            service: config.serviceName,
+            groupId: config.dsrConsumerGroup,
+            kafkaBrokers: config.kafkaBrokers,
+            bus,
+            logger,
+            registry,
+          }),
+          db,
+          logger,
+          handlers: {
+            erase: (tx, accountId, request) => subjects.erase(tx, accountId, request),
+            export: (tx, accountId) => subjects.export(tx, accountId),
+          },
+        });
+  // Not awaited: tokens and permission checks never wait for Kafka or for legal.dsr.v1 to exist.
+  // The participant keeps trying to start in the background; requests wait on the topic meanwhile.
+  void dsr?.start();
 
   // Every replica checks; the advisory lock makes one of them do a due rotation or retirement.
   const keyTimer = setInterval(() => {
@@ -110,7 +145,8 @@ export async function startAuthService(
     close: () => {
       closing ??= (async () => {
         clearInterval(keyTimer);
-        await Promise.all([grpc.shutdown(config.shutdownGraceMs), app.close()]);
+        // The DSR consumer with the rest of the work: an answer committed meanwhile is still relayed.
+        await Promise.all([grpc.shutdown(config.shutdownGraceMs), app.close(), dsr?.stop()]);
         await relay?.stop();
         identity.close();
         await db.destroy();

@@ -12,6 +12,8 @@ export interface AuthConfig {
   readonly databasePoolSize: number;
   /** Empty: local mode publishes events on the in-process bus instead of Kafka. */
   readonly kafkaBrokers: string[];
+  /** The Kafka consumer group that answers data-subject requests (`legal.dsr.v1`). */
+  readonly dsrConsumerGroup: string;
   /** identity-service's gRPC address (`host:port`): sessions are validated and revoked there. */
   readonly identityGrpcAddress: string;
   /** Deadline of one call to identity-service. */
@@ -54,6 +56,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     databaseUrl: read.secret('DATABASE_URL'),
     databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
     kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    dsrConsumerGroup: read.string('DSR_CONSUMER_GROUP', 'auth-service'),
     identityGrpcAddress: read.string('IDENTITY_GRPC_ADDRESS'),
     identityDeadlineMs: read.int('IDENTITY_GRPC_DEADLINE_MS', 2_000, { min: 100, max: 60_000 }),
     keyRing: keyRing as KeyRing,

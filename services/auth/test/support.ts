@@ -18,6 +18,8 @@ import type { AuthDatabase } from '../src/schema/database.ts';
 import type { Clock } from '../src/tokens.ts';
 
 export const AUTH_TOPICS = ['auth.role.v1', 'auth.sanction.v1', 'audit.event.v1'];
+/** Where legal-service asks for data-subject requests and auth answers them. */
+export const DSR_TOPIC = 'legal.dsr.v1';
 
 /** A clock the test moves forward instead of waiting (key ages, ban ends). */
 export class TestClock implements Clock {
@@ -36,13 +38,13 @@ export function env(name: string): string {
   return value;
 }
 
-/** Creates the auth topics when missing (the broker does not auto-create). */
+/** Creates the auth topics and the DSR topic when missing (the broker does not auto-create). */
 export async function ensureTopics(brokers: string[]): Promise<void> {
   const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = AUTH_TOPICS.filter((topic) => !existing.has(topic));
+    const missing = [...AUTH_TOPICS, DSR_TOPIC].filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
       await admin.createTopics({
         topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
@@ -55,6 +57,36 @@ export async function ensureTopics(brokers: string[]): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A DSR consumer group of this instance's own, its offsets set to the current end of
+ * `legal.dsr.v1`: the instance answers the requests sent from now on (whenever its consumer
+ * joins), not the ones other suites and earlier runs left on the shared broker.
+ */
+async function dsrGroupAtEnd(brokers: string[]): Promise<{ groupId: string; drop(): Promise<void> }> {
+  const groupId = `auth-test-${randomUUID()}`;
+  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(DSR_TOPIC);
+    await admin.setOffsets({
+      groupId,
+      topic: DSR_TOPIC,
+      partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return {
+    groupId,
+    drop: async () => {
+      const cleanup = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+      await cleanup.connect();
+      await cleanup.deleteGroups([groupId]).catch(() => {});
+      await cleanup.disconnect();
+    },
+  };
 }
 
 export function freshDatabaseUrl(prefix: string): URL {
@@ -139,7 +171,10 @@ export async function startAuth(
 ): Promise<TestAuth> {
   const url = overrides.DATABASE_URL === undefined ? freshDatabaseUrl('auth_test') : undefined;
   const brokers = env('KAFKA_BROKERS').split(',');
-  if (options.relay !== false) await ensureTopics(brokers);
+  if (options.relay !== false || options.dsr === true) await ensureTopics(brokers);
+  // Only suites that ask answer data-subject requests: on the shared broker an instance answers
+  // every request naming auth-service, other suites' included.
+  const dsrGroup = options.dsr === true ? await dsrGroupAtEnd(brokers) : undefined;
   const ringText = overrides.AUTH_KEY_RING ?? `k1:${randomBytes(32).toString('base64')}`;
   const config = loadConfig({
     DATABASE_URL: url?.toString(),
@@ -151,12 +186,14 @@ export async function startAuth(
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     SHUTDOWN_GRACE_MS: '1000',
+    ...(dsrGroup === undefined ? {} : { DSR_CONSUMER_GROUP: dsrGroup.groupId }),
     ...overrides,
   });
   const clock = new TestClock();
   const service = await startAuthService(config, {
     clock,
     logger: createLogger({ service: 'auth-test', level: 'silent' }),
+    dsr: false,
     ...options,
   });
   const grpc = createGrpcClient(AuthService, service.grpcAddress, {
@@ -190,6 +227,7 @@ export async function startAuth(
       grpc.close();
       await service.close();
       await db.destroy();
+      await dsrGroup?.drop();
       if (url !== undefined) await dropDatabase(url);
     },
   };

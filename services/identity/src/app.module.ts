@@ -18,6 +18,7 @@ import { SessionRepository } from './repositories/session.repository.ts';
 import type { IdentityDatabase } from './schema/database.ts';
 import { AccountService } from './services/account.service.ts';
 import { AuthenticationService } from './services/authentication.service.ts';
+import { DataSubjectService } from './services/data-subject.service.ts';
 import { DeviceService } from './services/device.service.ts';
 import { MfaService } from './services/mfa.service.ts';
 import { ProfileService } from './services/profile.service.ts';
@@ -64,6 +65,7 @@ export function identityModule(deps: IdentityModuleDeps): DynamicModule {
       SessionRepository,
       AccountService,
       AuthenticationService,
+      DataSubjectService,
       DeviceService,
       MfaService,
       ProfileService,

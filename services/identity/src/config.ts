@@ -26,6 +26,8 @@ export interface IdentityConfig {
   readonly valkeyUrl: string | undefined;
   /** Empty: local mode publishes events on the in-process bus instead of Kafka. */
   readonly kafkaBrokers: string[];
+  /** The Kafka consumer group that answers data-subject requests (`legal.dsr.v1`). */
+  readonly dsrConsumerGroup: string;
   /** AES-256-GCM key ring for TOTP secrets and grace-window successors: `kid:base64,...`. */
   readonly keyRing: KeyRing;
   /** Server-side pepper for backup-code hashes. */
@@ -65,6 +67,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
     valkeyUrl: read.optionalString('VALKEY_URL'),
     kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    dsrConsumerGroup: read.string('DSR_CONSUMER_GROUP', 'identity-service'),
     keyRing: keyRing as KeyRing,
     backupCodePepper: read.secret('IDENTITY_BACKUP_CODE_PEPPER'),
     totpIssuer: read.string('TOTP_ISSUER', 'Girok'),

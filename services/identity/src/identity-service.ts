@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import { type KeyValueStore, MemoryStore, ValkeyStore } from '@girok/kit/cache';
 import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase } from '@girok/kit/db';
-import type { InProcessBus } from '@girok/kit/events';
+import { createDsrConsumer, DsrParticipant } from '@girok/kit/dsr';
+import { InProcessBus } from '@girok/kit/events';
 import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
@@ -16,6 +17,7 @@ import { IdentityGrpcHandlers } from './grpc/identity.grpc.ts';
 import { migrations } from './migrations/index.ts';
 import type { IdentityDatabase } from './schema/database.ts';
 import { AccountService } from './services/account.service.ts';
+import { DataSubjectService } from './services/data-subject.service.ts';
 import { type Clock, systemClock } from './tokens.ts';
 
 export interface RunningIdentityService {
@@ -23,7 +25,7 @@ export interface RunningIdentityService {
   readonly grpcAddress: string;
   readonly app: NestFastifyApplication;
   readonly logger: Logger;
-  /** Graceful: stops taking work, drains HTTP and gRPC, stops the relay and the sweeper. */
+  /** Graceful: stops taking work, drains HTTP and gRPC and the DSR consumer, stops the relay and the sweeper. */
   close(): Promise<void>;
 }
 
@@ -34,13 +36,18 @@ export interface StartOptions {
   readonly passwordHasher?: PasswordHasher;
   /** Run the outbox relay in this process (default true). */
   readonly relay?: boolean;
+  /**
+   * Answer data-subject requests off `legal.dsr.v1` (default true). Off for test suites about
+   * something else, which would otherwise answer other suites' requests on a shared broker.
+   */
+  readonly dsr?: boolean;
   /** Local mode (no KAFKA_BROKERS): the bus events go to, shared with the process's other services. */
   readonly bus?: InProcessBus;
 }
 
 /**
- * Starts identity-service: migrations, then REST + gRPC, the outbox relay and the deletion
- * sweeper. Everything it opens, `close()` shuts in reverse order.
+ * Starts identity-service: migrations, then REST + gRPC, the outbox relay, the deletion sweeper
+ * and its part in data-subject requests. Everything it opens, `close()` shuts in reverse order.
  */
 export async function startIdentityService(
   config: IdentityConfig,
@@ -90,6 +97,8 @@ export async function startIdentityService(
   });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
+  // Local mode: events out and DSR requests in on one bus (the process's, or one of its own).
+  const bus = options.bus ?? new InProcessBus(logger);
   const relay =
     options.relay === false
       ? undefined
@@ -100,9 +109,34 @@ export async function startIdentityService(
           clientId: config.serviceName,
           logger,
           registry,
-          ...(options.bus === undefined ? {} : { bus: options.bus }),
+          bus,
         });
   relay?.start();
+
+  const subjects = app.get(DataSubjectService);
+  const dsr =
+    options.dsr === false
+      ? undefined
+      : new DsrParticipant({
+          service: config.serviceName,
+          consumer: createDsrConsumer({
+            service: config.serviceName,
+            groupId: config.dsrConsumerGroup,
+            kafkaBrokers: config.kafkaBrokers,
+            bus,
+            logger,
+            registry,
+          }),
+          db,
+          logger,
+          handlers: {
+            erase: (tx, accountId, request) => subjects.erase(tx, accountId, request),
+            export: (tx, accountId) => subjects.export(tx, accountId),
+          },
+        });
+  // Not awaited: logins never wait for Kafka or for legal.dsr.v1 to exist. The participant keeps
+  // trying to start in the background; requests wait on the topic meanwhile (deadlines are days).
+  void dsr?.start();
 
   const accounts = app.get(AccountService);
   const sweeper = setInterval(() => {
@@ -123,7 +157,8 @@ export async function startIdentityService(
     close: () => {
       closing ??= (async () => {
         clearInterval(sweeper);
-        await Promise.all([grpc.shutdown(config.shutdownGraceMs), app.close()]);
+        // The DSR consumer with the rest of the work: an answer committed meanwhile is still relayed.
+        await Promise.all([grpc.shutdown(config.shutdownGraceMs), app.close(), dsr?.stop()]);
         await relay?.stop();
         await store.close();
         await db.destroy();

@@ -25,6 +25,9 @@ export const IDENTITY_TOPICS = [
   'audit.event.v1',
 ];
 
+/** Where legal-service asks for data-subject requests and identity answers them. */
+export const DSR_TOPIC = 'legal.dsr.v1';
+
 /** A clock the test moves forward instead of waiting (lockouts, expiries). */
 export class TestClock implements Clock {
   offsetMs = 0;
@@ -42,22 +45,55 @@ function env(name: string): string {
   return value;
 }
 
-/** Creates the identity topics when missing (the broker does not auto-create). */
+/** Creates the identity topics and the DSR topic when missing (the broker does not auto-create). */
 export async function ensureTopics(brokers: string[]): Promise<void> {
   const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = IDENTITY_TOPICS.filter((topic) => !existing.has(topic));
+    const missing = [...IDENTITY_TOPICS, DSR_TOPIC].filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
       await admin.createTopics({
         topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
         waitForLeaders: true,
       });
     }
+  } catch (error) {
+    // Another suite created it at the same moment.
+    if (!/already exists/i.test(String((error as Error).message))) throw error;
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A DSR consumer group of this instance's own, its offsets set to the current end of
+ * `legal.dsr.v1`: the instance answers the requests sent from now on (whenever its consumer
+ * joins), not the ones other suites and earlier runs left on the shared broker.
+ */
+async function dsrGroupAtEnd(brokers: string[]): Promise<{ groupId: string; drop(): Promise<void> }> {
+  const groupId = `identity-test-${randomUUID()}`;
+  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(DSR_TOPIC);
+    await admin.setOffsets({
+      groupId,
+      topic: DSR_TOPIC,
+      partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return {
+    groupId,
+    drop: async () => {
+      const cleanup = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+      await cleanup.connect();
+      await cleanup.deleteGroups([groupId]).catch(() => {});
+      await cleanup.disconnect();
+    },
+  };
 }
 
 export interface TestIdentity {
@@ -80,6 +116,9 @@ export async function startTestIdentity(
   base.pathname = `/identity_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const brokers = env('KAFKA_BROKERS').split(',');
   await ensureTopics(brokers);
+  // Only suites that ask answer data-subject requests: on the shared broker an instance answers
+  // every request naming identity-service, other suites' included.
+  const dsrGroup = options.dsr === true ? await dsrGroupAtEnd(brokers) : undefined;
   const config = loadConfig({
     DATABASE_URL: base.toString(),
     VALKEY_URL: env('VALKEY_URL'),
@@ -93,12 +132,14 @@ export async function startTestIdentity(
     LOGIN_RATE_LIMIT_PER_IP: '100000',
     LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
     SHUTDOWN_GRACE_MS: '1000',
+    ...(dsrGroup === undefined ? {} : { DSR_CONSUMER_GROUP: dsrGroup.groupId }),
     ...overrides,
   });
   const clock = new TestClock();
   const service = await startIdentityService(config, {
     clock,
     logger: createLogger({ service: 'identity-test', level: 'silent' }),
+    dsr: false,
     ...options,
   });
   const grpc = createGrpcClient(IdentityService, service.grpcAddress, {
@@ -124,6 +165,7 @@ export async function startTestIdentity(
       grpc.close();
       await service.close();
       await db.destroy();
+      await dsrGroup?.drop();
       const admin = new pg.Client({ connectionString: env('DATABASE_URL') });
       await admin.connect();
       await admin.query(

@@ -5,8 +5,13 @@ import type { AuthDatabase } from '../schema/database.ts';
 import { SEEDED_PERMISSIONS } from './0001-auth.ts';
 import { migrations } from './index.ts';
 
+// PGlite boots a whole PostgreSQL in WebAssembly: seconds on a busy two-core machine.
+const PGLITE_BOOT_MS = 20_000;
+
 describe('auth migrations on PGlite (local mode)', () => {
-  it('apply in order, create every table, and seed the catalogue and the system roles', async () => {
+  it('apply in order, create every table, and seed the catalogue and the system roles', {
+    timeout: PGLITE_BOOT_MS,
+  }, async () => {
     const db = createDatabase<AuthDatabase>({ url: 'pglite://memory' });
     try {
       expect(await migrateToLatest(db, migrations)).toEqual(Object.keys(migrations).sort());
@@ -14,6 +19,7 @@ describe('auth migrations on PGlite (local mode)', () => {
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE 'kysely%'
         ORDER BY table_name`.execute(db);
       expect(rows.map((row) => row.table_name)).toEqual([
+        'dsr_answers',
         'operator_assignments',
         'outbox_events',
         'permissions',
@@ -54,7 +60,9 @@ describe('auth migrations on PGlite (local mode)', () => {
     }
   });
 
-  it('the database itself keeps one active signing key and the sanction shapes', async () => {
+  it('the database itself keeps one active signing key and the sanction shapes', {
+    timeout: PGLITE_BOOT_MS,
+  }, async () => {
     const db = createDatabase<AuthDatabase>({ url: 'pglite://memory' });
     try {
       await migrateToLatest(db, migrations);

@@ -64,6 +64,25 @@ export class OperatorAssignmentRepository {
       .executeTakeFirst();
   }
 
+  /** Every assignment the account ever had (revoked ones too), oldest first. */
+  async listByAccount(accountId: string, tx: Executor = this.#db): Promise<OperatorAssignmentRow[]> {
+    return tx
+      .selectFrom('operator_assignments')
+      .select(COLUMNS)
+      .where('operator_assignments.account_id', '=', accountId)
+      .orderBy('operator_assignments.id')
+      .execute();
+  }
+
+  /** Erasure: the account's assignments go, history included. Returns how many rows went. */
+  async deleteByAccount(accountId: string, tx: Executor): Promise<number> {
+    const result = await tx
+      .deleteFrom('operator_assignments')
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async list(filter: OperatorAssignmentFilter, tx: Executor = this.#db): Promise<OperatorAssignmentRow[]> {
     let query = tx
       .selectFrom('operator_assignments')

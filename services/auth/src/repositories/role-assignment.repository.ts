@@ -86,6 +86,23 @@ export class RoleAssignmentRepository {
     return revoked === undefined ? undefined : this.findById(id, tx);
   }
 
+  /** Every grant the account ever had (revoked and expired ones too), oldest first. */
+  async listByAccount(accountId: string, tx: Executor = this.#db): Promise<RoleAssignmentRow[]> {
+    return this.#select(tx)
+      .where('role_assignments.account_id', '=', accountId)
+      .orderBy('role_assignments.id')
+      .execute();
+  }
+
+  /** Erasure: the account's grants go, history included. Returns how many rows went. */
+  async deleteByAccount(accountId: string, tx: Executor): Promise<number> {
+    const result = await tx
+      .deleteFrom('role_assignments')
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Grants in force: not revoked, not expired. */
   async listLive(
     filter: { accountId?: string; afterId?: string; limit: number },

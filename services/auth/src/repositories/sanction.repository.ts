@@ -58,6 +58,16 @@ export class SanctionRepository {
       .executeTakeFirst();
   }
 
+  /** Every sanction of the account (lifted ones too), oldest first. */
+  async listByAccount(accountId: string, tx: Executor = this.#db): Promise<SanctionRow[]> {
+    return tx
+      .selectFrom('sanctions')
+      .select(SANCTION_COLUMNS)
+      .where('sanctions.account_id', '=', accountId)
+      .orderBy('sanctions.id')
+      .execute();
+  }
+
   /** An account's sanctions, newest first; `inForceAt` keeps only those in force at that moment. */
   async list(
     filter: { accountId: string; inForceAt?: Date; beforeId?: string; limit: number },

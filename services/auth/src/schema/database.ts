@@ -1,3 +1,4 @@
+import type { DsrDatabase } from '@girok/kit/dsr';
 import type { OutboxDatabase } from '@girok/kit/outbox';
 import type { ColumnType, Generated } from 'kysely';
 
@@ -95,7 +96,7 @@ export interface SanctionsTable {
   revoke_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-export interface AuthDatabase extends OutboxDatabase {
+export interface AuthDatabase extends OutboxDatabase, DsrDatabase {
   signing_keys: SigningKeysTable;
   permissions: PermissionsTable;
   roles: RolesTable;

@@ -1,3 +1,4 @@
+import { dsrAnswersMigration } from '@girok/kit/dsr';
 import { outboxMigration } from '@girok/kit/outbox';
 import type { Migration } from 'kysely/migration';
 import * as identity from './0001-identity.ts';
@@ -6,4 +7,5 @@ import * as identity from './0001-identity.ts';
 export const migrations: Record<string, Migration> = {
   '0000-outbox': outboxMigration,
   '0001-identity': identity,
+  '0002-dsr-answers': dsrAnswersMigration,
 };

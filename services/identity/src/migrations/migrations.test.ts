@@ -5,8 +5,13 @@ import { describe, expect, it } from 'vitest';
 import type { IdentityDatabase } from '../schema/database.ts';
 import { migrations } from './index.ts';
 
+// PGlite boots a whole PostgreSQL in WebAssembly: seconds on a busy two-core machine.
+const PGLITE_BOOT_MS = 20_000;
+
 describe('identity migrations on PGlite (local mode)', () => {
-  it('apply in order, create every table, and the outbox accepts events in a transaction', async () => {
+  it('apply in order, create every table, and the outbox accepts events in a transaction', {
+    timeout: PGLITE_BOOT_MS,
+  }, async () => {
     const db = createDatabase<IdentityDatabase>({ url: 'pglite://memory' });
     try {
       expect(await migrateToLatest(db, migrations)).toEqual(Object.keys(migrations).sort());
@@ -17,6 +22,7 @@ describe('identity migrations on PGlite (local mode)', () => {
         'accounts',
         'credentials',
         'devices',
+        'dsr_answers',
         'mfa_backup_codes',
         'mfa_totp',
         'outbox_events',

@@ -119,6 +119,30 @@ export class SessionRepository {
     return query.execute();
   }
 
+  /** Every session of the account, revoked ones too, newest first (a data-subject export). */
+  async listAllByAccount(accountId: string, tx: Executor = this.#db): Promise<SessionRow[]> {
+    return tx
+      .selectFrom('sessions')
+      .select(SESSION_COLUMNS)
+      .where('sessions.account_id', '=', accountId)
+      .orderBy('sessions.id', 'desc')
+      .execute();
+  }
+
+  /**
+   * Erasure: the account's sessions keep their ids, times and revoke reasons (the history of a
+   * tombstone) but lose where they came from (IP address, user agent), and their refresh tokens go.
+   */
+  async eraseClientData(accountId: string, tx: Executor): Promise<void> {
+    const sessions = tx.selectFrom('sessions').select('id').where('account_id', '=', accountId);
+    await tx.deleteFrom('refresh_tokens').where('session_id', 'in', sessions).execute();
+    await tx
+      .updateTable('sessions')
+      .set({ ip_address: '', user_agent: '' })
+      .where('account_id', '=', accountId)
+      .execute();
+  }
+
   /**
    * Marks the token rotated if nobody has yet, storing its successor; atomic, so of two concurrent
    * refreshes exactly one rotates. Returns the session id when this call won.

@@ -1,3 +1,4 @@
+import type { DsrDatabase } from '@girok/kit/dsr';
 import type { OutboxDatabase } from '@girok/kit/outbox';
 import type { ColumnType, Generated } from 'kysely';
 
@@ -109,7 +110,7 @@ export interface ProfilesTable {
   updated_at: Timestamp;
 }
 
-export interface IdentityDatabase extends OutboxDatabase {
+export interface IdentityDatabase extends OutboxDatabase, DsrDatabase {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   password_history: PasswordHistoryTable;

@@ -33,6 +33,7 @@ import { DeviceRepository } from '../repositories/device.repository.ts';
 import type { Executor } from '../repositories/executor.ts';
 import { MfaRepository } from '../repositories/mfa.repository.ts';
 import { ProfileRepository } from '../repositories/profile.repository.ts';
+import { SessionRepository } from '../repositories/session.repository.ts';
 import type { IdentityDatabase } from '../schema/database.ts';
 import { CLOCK, type Clock, CONFIG, DATABASE } from '../tokens.ts';
 import { accountAudit, auditEvent, IdentityEvents } from './identity-events.ts';
@@ -78,6 +79,7 @@ export class AccountService {
   readonly #mfa: MfaRepository;
   readonly #devices: DeviceRepository;
   readonly #sessions: SessionService;
+  readonly #sessionRows: SessionRepository;
   readonly #hasher: PasswordHasher;
   readonly #policy: PasswordPolicy;
   readonly #config: IdentityConfig;
@@ -91,6 +93,7 @@ export class AccountService {
     @Inject(MfaRepository) mfa: MfaRepository,
     @Inject(DeviceRepository) devices: DeviceRepository,
     @Inject(SessionService) sessions: SessionService,
+    @Inject(SessionRepository) sessionRows: SessionRepository,
     @Inject(PasswordHasher) hasher: PasswordHasher,
     @Inject(PasswordPolicy) policy: PasswordPolicy,
     @Inject(CONFIG) config: IdentityConfig,
@@ -103,6 +106,7 @@ export class AccountService {
     this.#mfa = mfa;
     this.#devices = devices;
     this.#sessions = sessions;
+    this.#sessionRows = sessionRows;
     this.#hasher = hasher;
     this.#policy = policy;
     this.#config = config;
@@ -393,11 +397,13 @@ export class AccountService {
 
   /**
    * Erases personal data and keeps a tombstone row (id, status, dates) so other services can
-   * match the account.deleted event to what they hold, and ids are never reused.
+   * match the account.deleted event to what they hold, and ids are never reused. Sessions are
+   * revoked and keep only their ids and times (no IP address, user agent or refresh token).
    */
   async erase(account: AccountRow, reason: string, tx: Executor): Promise<AccountRow> {
     const now = this.#clock.now();
     await this.#sessions.revokeIn(tx, { accountId: account.id }, reason, undefined);
+    await this.#sessionRows.eraseClientData(account.id, tx);
     await this.#credentials.deleteAll(account.id, tx);
     await this.#mfa.deleteAll(account.id, tx);
     await this.#devices.deleteAll(account.id, tx);
