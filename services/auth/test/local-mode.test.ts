@@ -34,7 +34,7 @@ describe('local mode: PGlite and the in-process bus (no PostgreSQL, no Kafka)', 
     const jwks = (await (await fetch(`${service.httpUrl}/.well-known/jwks.json`)).json()) as {
       keys: unknown[];
     };
-    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys).toHaveLength(2); // the active key and the next one
     const created = await fetch(`${service.httpUrl}/v1/roles`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

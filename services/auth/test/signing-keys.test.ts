@@ -33,10 +33,13 @@ describe('signing key rotation and retirement', () => {
     await platform?.close();
   });
 
-  it('starts with exactly one ACTIVE key, published alone', async () => {
+  it('starts with one ACTIVE key and the NEXT one, both published', async () => {
     const { keys } = await platform.auth.grpc.listSigningKeys({ includeRetired: true });
-    expect(keys.map((k) => [k.status, k.algorithm])).toEqual([[SigningKeyStatus.ACTIVE, 'ES256']]);
-    expect(await jwksKids(platform.auth)).toEqual([keys[0]?.kid]);
+    expect(keys.map((k) => [k.status, k.algorithm])).toEqual([
+      [SigningKeyStatus.NEXT, 'ES256'],
+      [SigningKeyStatus.ACTIVE, 'ES256'],
+    ]);
+    expect(await jwksKids(platform.auth)).toEqual(keys.map((k) => k.kid));
   });
 
   it('old-key and new-key tokens both verify after a rotation; after retirement only the new one does', async () => {
@@ -44,7 +47,14 @@ describe('signing key rotation and retirement', () => {
     const user = await signUpAndLogin(identity);
     const tokenA = (await auth.grpc.issueAccessToken({ sessionId: user.sessionId })).accessToken;
     const actorId = '0190a8d2-1c6e-7000-8000-00000000a11c';
+    // A verifier that fetched the JWKS before the rotation and will not fetch it again.
+    const early = auth.verifier({ cacheMaxAgeMs: 3_600_000, cooldownMs: 3_600_000 });
+    expect((await early.verify(tokenA)).sub).toBe(user.accountId);
+    const [published] = (await auth.grpc.listSigningKeys({})).keys;
+    expect(published?.status).toBe(SigningKeyStatus.NEXT);
     const rotated = await auth.grpc.rotateSigningKey({ actorId });
+    // The key that now signs is the one published ahead of use.
+    expect(rotated.active?.kid).toBe(published?.kid);
     const oldKid = decodeProtectedHeader(tokenA).kid ?? '';
     expect(rotated.previous?.kid).toBe(oldKid);
     expect(rotated.previous?.status).toBe(SigningKeyStatus.PREVIOUS);
@@ -52,7 +62,11 @@ describe('signing key rotation and retirement', () => {
     // This replica signs with the new key at once (its cache was refreshed by the rotation).
     const tokenB = (await auth.grpc.issueAccessToken({ sessionId: user.sessionId })).accessToken;
     expect(decodeProtectedHeader(tokenB).kid).toBe(rotated.active?.kid);
-    expect(await jwksKids(auth)).toEqual([rotated.active?.kid, oldKid]);
+    const [next] = (await auth.grpc.listSigningKeys({})).keys;
+    expect(next?.status).toBe(SigningKeyStatus.NEXT);
+    expect(await jwksKids(auth)).toEqual([next?.kid, rotated.active?.kid, oldKid]);
+    // So the verifier with the old JWKS already knows the new key.
+    expect((await early.verify(tokenB)).sub).toBe(user.accountId);
 
     const verifier = auth.verifier({ cacheMaxAgeMs: 50, cooldownMs: 0 });
     expect((await verifier.verify(tokenA)).sub).toBe(user.accountId);
@@ -60,7 +74,7 @@ describe('signing key rotation and retirement', () => {
 
     const retired = await auth.grpc.retireSigningKey({ kid: oldKid, actorId });
     expect(retired.key?.status).toBe(SigningKeyStatus.RETIRED);
-    expect(await jwksKids(auth)).toEqual([rotated.active?.kid]);
+    expect(await jwksKids(auth)).toEqual([next?.kid, rotated.active?.kid]);
     await new Promise((resolve) => setTimeout(resolve, 100)); // past the verifier's 50 ms JWKS cache
     const rejected = await failure(verifier.verify(tokenA));
     expect(rejected.code).toBe('TOKEN_KEY_UNKNOWN');
@@ -70,12 +84,16 @@ describe('signing key rotation and retirement', () => {
 
     const listed = await auth.grpc.listSigningKeys({ includeRetired: true });
     expect(listed.keys.map((k) => [k.kid, k.status])).toEqual([
+      [next?.kid, SigningKeyStatus.NEXT],
       [rotated.active?.kid, SigningKeyStatus.ACTIVE],
       [oldKid, SigningKeyStatus.RETIRED],
     ]);
-    expect(listed.keys[1]?.rotatedOutAt).toBeDefined();
-    expect(listed.keys[1]?.retiredAt).toBeDefined();
-    expect((await auth.grpc.listSigningKeys({})).keys.map((k) => k.kid)).toEqual([rotated.active?.kid]);
+    expect(listed.keys[2]?.rotatedOutAt).toBeDefined();
+    expect(listed.keys[2]?.retiredAt).toBeDefined();
+    expect((await auth.grpc.listSigningKeys({})).keys.map((k) => k.kid)).toEqual([
+      next?.kid,
+      rotated.active?.kid,
+    ]);
 
     const audits = (await pendingAudits(auth.db)).filter((a) => a.action.startsWith('signing_key.'));
     expect(audits.map((a) => [a.action, a.actorId, a.targetId, a.metadata?.trigger])).toEqual([
@@ -85,13 +103,19 @@ describe('signing key rotation and retirement', () => {
     ]);
   });
 
-  it('the active key cannot be retired; an unknown kid is NOT_FOUND', async () => {
+  it('neither the active nor the next key can be retired; an unknown kid is NOT_FOUND', async () => {
     const { auth } = platform;
-    const [active] = (await auth.grpc.listSigningKeys({})).keys;
+    const [next, active] = (await auth.grpc.listSigningKeys({})).keys;
     const refused = await failure(auth.grpc.retireSigningKey({ kid: active?.kid ?? '' }));
     expect(refused.code).toBe('SIGNING_KEY_ACTIVE');
     expect(refused.grpcStatus).toBe(GrpcStatus.FAILED_PRECONDITION);
-    expect((await auth.grpc.listSigningKeys({})).keys[0]?.status).toBe(SigningKeyStatus.ACTIVE);
+    expect((await failure(auth.grpc.retireSigningKey({ kid: next?.kid ?? '' }))).code).toBe(
+      'SIGNING_KEY_NEXT',
+    );
+    expect((await auth.grpc.listSigningKeys({})).keys.map((k) => k.status)).toEqual([
+      SigningKeyStatus.NEXT,
+      SigningKeyStatus.ACTIVE,
+    ]);
     const unknown = await failure(auth.grpc.retireSigningKey({ kid: 'no-such-kid' }));
     expect(unknown.code).toBe('SIGNING_KEY_NOT_FOUND');
     const empty = await failure(auth.grpc.retireSigningKey({ kid: '' }));
@@ -161,14 +185,22 @@ describe('signing keys on schedule, across replicas', () => {
       ),
     );
     try {
-      const keys = await replicas[0]?.db.selectFrom('signing_keys').select(['kid', 'status']).execute();
-      expect(keys?.map((k) => k.status)).toEqual(['ACTIVE']);
-      // Each replica serves that one key.
+      const keys = await replicas[0]?.db
+        .selectFrom('signing_keys')
+        .select(['kid', 'status'])
+        .orderBy('status')
+        .execute();
+      expect(keys?.map((k) => k.status)).toEqual(['ACTIVE', 'NEXT']);
+      // Each replica serves those two keys.
       const served = await Promise.all(
         replicas.map(async (replica) => (await replica.grpc.getJwks({})).jwksJson),
       );
       expect(new Set(served).size).toBe(1);
-      expect(JSON.parse(served[0] ?? '{}').keys[0].kid).toBe(keys?.[0]?.kid);
+      expect(
+        JSON.parse(served[0] ?? '{}')
+          .keys.map((k: { kid: string }) => k.kid)
+          .sort(),
+      ).toEqual(keys?.map((k) => k.kid).sort());
     } finally {
       await Promise.all(replicas.map((replica) => replica.close()));
       await dropDatabase(url);
@@ -177,25 +209,34 @@ describe('signing keys on schedule, across replicas', () => {
 
   it('rotates once the active key is older than the period, and retires the previous one after TTL + 5 min', async () => {
     const keys = first.service.app.get(SigningKeyService);
-    const [original] = (await first.grpc.listSigningKeys({})).keys;
+    const [next, original] = (await first.grpc.listSigningKeys({})).keys;
     await keys.maintain();
-    expect((await first.grpc.listSigningKeys({})).keys.map((k) => k.kid)).toEqual([original?.kid]);
+    expect((await first.grpc.listSigningKeys({})).keys.map((k) => k.kid)).toEqual([next?.kid, original?.kid]);
 
     first.clock.advance(24 * HOUR + 1000);
     await keys.maintain();
     const afterRotation = (await first.grpc.listSigningKeys({})).keys;
-    expect(afterRotation.map((k) => k.status)).toEqual([SigningKeyStatus.ACTIVE, SigningKeyStatus.PREVIOUS]);
-    expect(afterRotation[1]?.kid).toBe(original?.kid);
+    expect(afterRotation.map((k) => k.status)).toEqual([
+      SigningKeyStatus.NEXT,
+      SigningKeyStatus.ACTIVE,
+      SigningKeyStatus.PREVIOUS,
+    ]);
+    expect(afterRotation[1]?.kid).toBe(next?.kid);
+    expect(afterRotation[2]?.kid).toBe(original?.kid);
+    // The promoted key's age counts from its activation, not from when it was published.
+    await keys.maintain();
+    expect((await first.grpc.listSigningKeys({})).keys[1]?.kid).toBe(next?.kid);
 
     // 15 min of token TTL + 5 min margin: not yet at 19 minutes, retired after 21.
     first.clock.advance(19 * 60_000);
     await keys.maintain();
-    expect((await first.grpc.listSigningKeys({})).keys).toHaveLength(2);
+    expect((await first.grpc.listSigningKeys({})).keys).toHaveLength(3);
     first.clock.advance(2 * 60_000);
     await keys.maintain();
     const final = await first.grpc.listSigningKeys({ includeRetired: true });
     expect(final.keys.map((k) => [k.kid, k.status])).toEqual([
-      [afterRotation[0]?.kid, SigningKeyStatus.ACTIVE],
+      [afterRotation[0]?.kid, SigningKeyStatus.NEXT],
+      [next?.kid, SigningKeyStatus.ACTIVE],
       [original?.kid, SigningKeyStatus.RETIRED],
     ]);
     const audits = (await pendingAudits(first.db)).filter((a) => a.metadata?.trigger === 'schedule');

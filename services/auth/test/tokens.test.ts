@@ -1,5 +1,5 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { SanctionType, TokenType } from '@girok/contracts/auth/v1/auth';
+import { SanctionType, SigningKeyStatus, TokenType } from '@girok/contracts/auth/v1/auth';
 import { AccountMode } from '@girok/contracts/identity/v1/identity';
 import { isUuid } from '@girok/kit/ids';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -52,7 +52,7 @@ describe('access tokens for identity sessions', () => {
     const { keys } = await auth.grpc.listSigningKeys({});
     expect(decodeProtectedHeader(issued.accessToken)).toEqual({
       alg: 'ES256',
-      kid: keys[0]?.kid,
+      kid: keys.find((k) => k.status === SigningKeyStatus.ACTIVE)?.kid,
       typ: 'at+jwt',
     });
     const payload = decodeJwt(issued.accessToken);

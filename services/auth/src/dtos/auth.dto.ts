@@ -30,6 +30,7 @@ const SANCTION_TYPES: Record<SanctionTypeValue, SanctionType> = {
   FEATURE_RESTRICTION: SanctionType.FEATURE_RESTRICTION,
 };
 const KEY_STATUSES: Record<SigningKeyStatusValue, SigningKeyStatus> = {
+  NEXT: SigningKeyStatus.NEXT,
   ACTIVE: SigningKeyStatus.ACTIVE,
   PREVIOUS: SigningKeyStatus.PREVIOUS,
   RETIRED: SigningKeyStatus.RETIRED,

@@ -29,7 +29,9 @@ describe('auth migrations on PGlite (local mode)', () => {
         'signing_keys',
       ]);
       const permissions = await db.selectFrom('permissions').select('name').orderBy('name').execute();
-      expect(permissions.map((p) => p.name)).toEqual(SEEDED_PERMISSIONS.map((p) => p.name).sort());
+      expect(permissions.map((p) => p.name)).toEqual(
+        [...SEEDED_PERMISSIONS.map((p) => p.name), 'audit:manage'].sort(),
+      );
       expect(permissions.map((p) => p.name)).toEqual(
         expect.arrayContaining(['session:read_all', 'signing_key:manage', 'audit:read', 'dsr:manage']),
       );

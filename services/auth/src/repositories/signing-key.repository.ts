@@ -15,9 +15,13 @@ const KEY_COLUMNS = [
   'signing_keys.public_jwk',
   'signing_keys.status',
   'signing_keys.created_at',
+  'signing_keys.activated_at',
   'signing_keys.rotated_out_at',
   'signing_keys.retired_at',
 ] as const;
+
+/** NEXT, ACTIVE, PREVIOUS, RETIRED, then newest first: the order keys are listed and published in. */
+const LIFECYCLE_ORDER = sql<number>`CASE signing_keys.status WHEN 'NEXT' THEN 0 WHEN 'ACTIVE' THEN 1 WHEN 'PREVIOUS' THEN 2 ELSE 3 END`;
 
 /**
  * Serialises key changes across replicas for the rest of the transaction (bootstrap, rotation,
@@ -25,7 +29,7 @@ const KEY_COLUMNS = [
  */
 const KEY_LOCK = 32_487_611_011_446_131n;
 
-/** Token signing keys (ES256): one ACTIVE, PREVIOUS ones still published, RETIRED ones kept for the record. */
+/** Token signing keys (ES256): one NEXT and one ACTIVE, PREVIOUS ones still published, RETIRED ones kept for the record. */
 @Injectable()
 export class SigningKeyRepository {
   readonly #db: Kysely<AuthDatabase>;
@@ -38,18 +42,23 @@ export class SigningKeyRepository {
     await sql`SELECT pg_advisory_xact_lock(${sql.lit(KEY_LOCK)})`.execute(tx);
   }
 
-  /** The active key and the previous ones, newest first: what the JWKS publishes and signing uses. */
+  /** The next, active and previous keys, newest first: what the JWKS publishes and signing uses. */
   async findPublished(tx: Executor = this.#db): Promise<SigningKeyWithSecret[]> {
     return tx
       .selectFrom('signing_keys')
       .select([...KEY_COLUMNS, 'signing_keys.private_key_encrypted'])
-      .where('signing_keys.status', 'in', ['ACTIVE', 'PREVIOUS'])
+      .where('signing_keys.status', 'in', ['NEXT', 'ACTIVE', 'PREVIOUS'])
+      .orderBy(LIFECYCLE_ORDER)
       .orderBy('signing_keys.created_at', 'desc')
       .execute();
   }
 
   async list(includeRetired: boolean, tx: Executor = this.#db): Promise<SigningKeyRow[]> {
-    let query = tx.selectFrom('signing_keys').select(KEY_COLUMNS).orderBy('signing_keys.created_at', 'desc');
+    let query = tx
+      .selectFrom('signing_keys')
+      .select(KEY_COLUMNS)
+      .orderBy(LIFECYCLE_ORDER)
+      .orderBy('signing_keys.created_at', 'desc');
     if (!includeRetired) query = query.where('signing_keys.status', '!=', 'RETIRED');
     return query.execute();
   }
@@ -70,18 +79,37 @@ export class SigningKeyRepository {
       .executeTakeFirst();
   }
 
+  async findNext(tx: Executor = this.#db): Promise<SigningKeyRow | undefined> {
+    return tx
+      .selectFrom('signing_keys')
+      .select(KEY_COLUMNS)
+      .where('signing_keys.status', '=', 'NEXT')
+      .executeTakeFirst();
+  }
+
   /**
-   * Inserts a new ACTIVE key unless one exists (the partial unique index decides); returns it when
-   * this call won.
+   * Inserts a new ACTIVE or NEXT key unless one of that status exists (the partial unique indexes
+   * decide); returns it when this call won.
    */
-  async insertActive(
+  async insert(
+    status: 'ACTIVE' | 'NEXT',
     key: Omit<Insertable<SigningKeysTable>, 'status'>,
     tx: Executor,
   ): Promise<SigningKeyRow | undefined> {
     return tx
       .insertInto('signing_keys')
-      .values({ ...key, status: 'ACTIVE' })
-      .onConflict((oc) => oc.column('status').where('status', '=', 'ACTIVE').doNothing())
+      .values({ ...key, status, activated_at: status === 'ACTIVE' ? key.created_at : null })
+      .onConflict((oc) => oc.column('status').where('status', '=', status).doNothing())
+      .returning(KEY_COLUMNS)
+      .executeTakeFirst();
+  }
+
+  /** NEXT → ACTIVE (after the active one was marked PREVIOUS). */
+  async promoteNext(now: Date, tx: Executor): Promise<SigningKeyRow | undefined> {
+    return tx
+      .updateTable('signing_keys')
+      .set({ status: 'ACTIVE', activated_at: now })
+      .where('status', '=', 'NEXT')
       .returning(KEY_COLUMNS)
       .executeTakeFirst();
   }

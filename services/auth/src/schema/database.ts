@@ -7,7 +7,7 @@ type Timestamp = ColumnType<Date, Date | undefined, Date>;
 type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
 type NullableId = ColumnType<string | null, string | null | undefined, string | null>;
 
-export type SigningKeyStatusValue = 'ACTIVE' | 'PREVIOUS' | 'RETIRED';
+export type SigningKeyStatusValue = 'NEXT' | 'ACTIVE' | 'PREVIOUS' | 'RETIRED';
 export type RoleScopeValue = 'PLATFORM' | 'SERVICE';
 export type SanctionTypeValue = 'WARNING' | 'TEMPORARY_BAN' | 'PERMANENT_BAN' | 'FEATURE_RESTRICTION';
 
@@ -29,6 +29,8 @@ export interface SigningKeysTable {
   private_key_encrypted: string;
   status: SigningKeyStatusValue;
   created_at: Timestamp;
+  /** When it started signing; null while NEXT. */
+  activated_at: NullableTimestamp;
   rotated_out_at: NullableTimestamp;
   retired_at: NullableTimestamp;
 }

@@ -50,8 +50,8 @@ interface KeyCache {
 const RETIRE_MARGIN_MS = 5 * 60_000;
 
 /**
- * The token signing keys' lifecycle — ACTIVE → PREVIOUS → RETIRED (ADR 0010) — and each replica's
- * short-lived copy of the active key and the JWKS. Every change runs under one advisory lock, and
+ * The token signing keys' lifecycle — NEXT → ACTIVE → PREVIOUS → RETIRED (ADR 0010) — and each
+ * replica's short-lived copy of the active key and the JWKS. Every change runs under one advisory lock, and
  * the partial unique index on ACTIVE makes "exactly one active key" hold whatever happens.
  */
 @Injectable()
@@ -103,7 +103,10 @@ export class SigningKeyService {
     return { keys: rows.map(toSigningKey) };
   }
 
-  /** A new key signs from now on; the old one stays published (PREVIOUS) so its tokens keep verifying. */
+  /**
+   * The NEXT key signs from now on and a new NEXT is published; the old one stays published
+   * (PREVIOUS) so its tokens keep verifying.
+   */
   async rotate(
     request: RotateSigningKeyRequest,
   ): Promise<MessageInitShape<typeof RotateSigningKeyResponseSchema>> {
@@ -139,6 +142,12 @@ export class SigningKeyService {
         'SIGNING_KEY_ACTIVE',
         'The active signing key cannot be retired; rotate first, then retire it as the previous key',
       );
+      assertThat(
+        found.status !== 'NEXT',
+        'FAILED_PRECONDITION',
+        'SIGNING_KEY_NEXT',
+        'The next signing key has signed nothing yet; it becomes active at the next rotation',
+      );
       if (found.status === 'RETIRED') return found;
       const now = this.#clock.now();
       const [retired] = await this.#keys.retire({ kid: found.kid }, now, tx);
@@ -169,10 +178,14 @@ export class SigningKeyService {
       if (active === undefined) {
         await this.#rotateIn(tx, '', 'bootstrap');
         changes += 1;
-      } else if (now.getTime() - active.created_at.getTime() >= this.#config.signingKeys.rotationMs) {
+      } else if (
+        now.getTime() - (active.activated_at ?? active.created_at).getTime() >=
+        this.#config.signingKeys.rotationMs
+      ) {
         await this.#rotateIn(tx, '', 'schedule');
         changes += 1;
       }
+      if (await this.#ensureNext(tx, now)) changes += 1;
       const ttlMs = this.#config.token.accessTokenTtlSeconds * 1000;
       const retired = await this.#keys.retire(
         { rotatedOutBefore: new Date(now.getTime() - ttlMs - RETIRE_MARGIN_MS) },
@@ -195,17 +208,11 @@ export class SigningKeyService {
     const now = this.#clock.now();
     const current = await this.#keys.findActive(tx);
     const previous = current === undefined ? undefined : await this.#keys.markPrevious(current.kid, now, tx);
-    const material = await generateSigningKey();
-    const active = await this.#keys.insertActive(
-      {
-        kid: material.kid,
-        algorithm: SIGNING_ALGORITHM,
-        public_jwk: JSON.stringify(material.publicJwk),
-        private_key_encrypted: this.#config.keyRing.encrypt(material.privateJwkJson, material.kid),
-        created_at: now,
-      },
-      tx,
-    );
+    // The NEXT key has been in the JWKS since the last rotation: verifiers already know it.
+    const active =
+      (await this.#keys.promoteNext(now, tx)) ??
+      (await this.#keys.insert('ACTIVE', await this.#newKey(now), tx));
+    await this.#ensureNext(tx, now);
     // Under the advisory lock nobody else can have inserted one; the index would say so if they had.
     if (active === undefined)
       throw new DomainError('INTERNAL', 'SIGNING_KEY_RACE', 'Another active key appeared');
@@ -215,6 +222,23 @@ export class SigningKeyService {
     await appendEvents(tx, events);
     this.#logger.info({ kid: active.kid, previousKid: previous?.kid, trigger }, 'signing key rotated');
     return { active, previous };
+  }
+
+  /** A NEXT key to publish ahead of the next rotation, unless there is one. */
+  async #ensureNext(tx: Executor, now: Date): Promise<boolean> {
+    if ((await this.#keys.findNext(tx)) !== undefined) return false;
+    return (await this.#keys.insert('NEXT', await this.#newKey(now), tx)) !== undefined;
+  }
+
+  async #newKey(now: Date) {
+    const material = await generateSigningKey();
+    return {
+      kid: material.kid,
+      algorithm: SIGNING_ALGORITHM,
+      public_jwk: JSON.stringify(material.publicJwk),
+      private_key_encrypted: this.#config.keyRing.encrypt(material.privateJwkJson, material.kid),
+      created_at: now,
+    };
   }
 
   #audit(
