@@ -7,22 +7,30 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { BffConfig } from './config.ts';
 import { AccountResolver } from './graphql/account.resolver.ts';
+import { AdminResolver } from './graphql/admin.resolver.ts';
 import { AuthResolver } from './graphql/auth.resolver.ts';
 import { graphqlErrorFormatter } from './graphql/graphql-errors.ts';
+import { LegalResolver } from './graphql/legal.resolver.ts';
 import { LiveResolver } from './graphql/live.resolver.ts';
 import { queryLimitsRule } from './graphql/query-limits.ts';
 import { LiveSessionHub } from './live/live-session.hub.ts';
 import { SessionEventsConsumer } from './live/session-events.consumer.ts';
 import { BrowserSessionRepository } from './repositories/browser-session.repository.ts';
+import { AdminAuditService } from './services/admin-audit.service.ts';
 import { BrowserSessionService } from './services/browser-session.service.ts';
+import { LegalFlowsService } from './services/legal-flows.service.ts';
 import { SelfService } from './services/self-service.service.ts';
 import {
+  AUDIT,
   AUTH,
+  type AuditClient,
   type AuthClient,
   CONFIG,
   IDENTITY,
   type IdentityClient,
   KV_STORE,
+  LEGAL,
+  type LegalClient,
   LOGGER,
   PUB_SUB,
   TOKEN_VERIFIER,
@@ -38,6 +46,8 @@ export interface BffModuleDeps {
   readonly verifier: TokenVerifier;
   readonly identity: IdentityClient;
   readonly auth: AuthClient;
+  readonly legal: LegalClient;
+  readonly audit: AuditClient;
 }
 
 @Module({})
@@ -69,16 +79,22 @@ export function bffModule(deps: BffModuleDeps): DynamicModule {
       { provide: TOKEN_VERIFIER, useValue: deps.verifier },
       { provide: IDENTITY, useValue: deps.identity },
       { provide: AUTH, useValue: deps.auth },
+      { provide: LEGAL, useValue: deps.legal },
+      { provide: AUDIT, useValue: deps.audit },
       { provide: APP_GUARD, useClass: CsrfGuard },
       SessionGuard,
       BrowserSessionRepository,
       BrowserSessionService,
       SelfService,
+      LegalFlowsService,
+      AdminAuditService,
       LiveSessionHub,
       SessionEventsConsumer,
       AuthResolver,
       AccountResolver,
       LiveResolver,
+      LegalResolver,
+      AdminResolver,
     ],
   };
 }

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
+import type { DescService } from '@bufbuild/protobuf';
 import fastifyCookie from '@fastify/cookie';
+import { AuditService } from '@girok/contracts/audit/v1/audit';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
+import { LegalService } from '@girok/contracts/legal/v1/legal';
 import { TokenVerifier } from '@girok/kit/auth';
 import {
   type KeyValueStore,
@@ -62,11 +65,7 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
     config.valkeyUrl === undefined
       ? new MemoryPubSub(logger)
       : new ValkeyPubSub({ url: config.valkeyUrl, channelPrefix: config.valkeyPrefix });
-  const client = <S extends typeof IdentityService | typeof AuthService>(
-    service: S,
-    address: string,
-    name: string,
-  ) =>
+  const client = <S extends DescService>(service: S, address: string, name: string) =>
     createGrpcClient(service, address, {
       deadlineMs: config.grpcDeadlineMs,
       policy: createPolicy({ name, retry: { maxRetries: 2 }, registry, logger }),
@@ -74,6 +73,8 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
     });
   const identity = client(IdentityService, config.identityGrpcAddress, 'identity-service');
   const auth = client(AuthService, config.authGrpcAddress, 'auth-service');
+  const legal = client(LegalService, config.legalGrpcAddress, 'legal-service');
+  const audit = client(AuditService, config.auditGrpcAddress, 'audit-service');
   const verifier = new TokenVerifier({
     jwksUrl: config.jwksUrl,
     issuer: config.tokenIssuer,
@@ -84,11 +85,14 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
     cooldownMs: 1000,
   });
 
-  const app = await createServiceApp(bffModule({ config, logger, store, pubsub, verifier, identity, auth }), {
-    logger,
-    registry,
-    readiness: [{ name: 'valkey', check: () => store.ping() }],
-  });
+  const app = await createServiceApp(
+    bffModule({ config, logger, store, pubsub, verifier, identity, auth, legal, audit }),
+    {
+      logger,
+      registry,
+      readiness: [{ name: 'valkey', check: () => store.ping() }],
+    },
+  );
   await app.register(fastifyCookie as never);
   registerRestRoutes(app.getHttpAdapter().getInstance(), () => app.get(GraphQLSchemaHost).schema);
   await app.listen({ port: config.httpPort, host: config.host });
@@ -134,8 +138,7 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
         await gateway.close();
         await consumer.stop();
         await app.close();
-        identity.close();
-        auth.close();
+        for (const grpcClient of [identity, auth, legal, audit]) grpcClient.close();
         await pubsub.close();
         await store.close();
       })();

@@ -9,6 +9,8 @@ export interface BffConfig {
   readonly host: string;
   readonly identityGrpcAddress: string;
   readonly authGrpcAddress: string;
+  readonly legalGrpcAddress: string;
+  readonly auditGrpcAddress: string;
   readonly grpcDeadlineMs: number;
   /** Where auth-service publishes its signing keys. */
   readonly jwksUrl: string;
@@ -53,6 +55,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     host: read.string('HOST', '0.0.0.0'),
     identityGrpcAddress: read.string('IDENTITY_GRPC_ADDRESS', '127.0.0.1:50051'),
     authGrpcAddress: read.string('AUTH_GRPC_ADDRESS', '127.0.0.1:50052'),
+    legalGrpcAddress: read.string('LEGAL_GRPC_ADDRESS', '127.0.0.1:50053'),
+    auditGrpcAddress: read.string('AUDIT_GRPC_ADDRESS', '127.0.0.1:50054'),
     grpcDeadlineMs: read.int('GRPC_DEADLINE_MS', 5000, { min: 100 }),
     jwksUrl: read.string('AUTH_JWKS_URL', 'http://127.0.0.1:3001/.well-known/jwks.json'),
     jwksCacheMaxAgeMs: read.int('JWKS_CACHE_MAX_AGE_MS', 5 * 60_000, { min: 0 }),

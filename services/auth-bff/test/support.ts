@@ -10,6 +10,8 @@ import { base32Decode, totpCode } from '@girok/identity/totp';
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { loadConfig as loadLegalConfig } from '@girok/legal/config';
+import { startLegalService } from '@girok/legal/service';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { type RunningAuthBff, startAuthBff } from '../src/auth-bff.ts';
@@ -23,6 +25,8 @@ const TOPICS = [
   'identity.profile.v1',
   'auth.role.v1',
   'auth.sanction.v1',
+  'legal.consent.v1',
+  'legal.dsr.v1',
   'audit.event.v1',
 ];
 
@@ -91,10 +95,25 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
     }),
     { logger: silent('auth') },
   );
+  const legal = await startLegalService(
+    loadLegalConfig({
+      ...common,
+      DATABASE_URL: database('legal_bff'),
+      LEGAL_ERASURE_PEPPER: randomBytes(32).toString('base64'),
+      IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
+      AUTH_JWKS_URL: `${auth.httpUrl}/.well-known/jwks.json`,
+      LEGAL_CONSUMER_GROUP: `legal-${suffix}`,
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      SHUTDOWN_GRACE_MS: '1000',
+    }),
+    { logger: silent('legal') },
+  );
   const bffEnv = {
     ...common,
     IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
     AUTH_GRPC_ADDRESS: auth.grpcAddress,
+    LEGAL_GRPC_ADDRESS: legal.grpcAddress,
     AUTH_JWKS_URL: `${auth.httpUrl}/.well-known/jwks.json`,
     BFF_KEY_RING: key(),
     BFF_ALLOWED_ORIGINS: APP_ORIGIN,
@@ -120,6 +139,7 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
   return {
     identity,
     auth,
+    legal,
     bffs,
     addReplica,
     identityGrpc,
@@ -153,15 +173,45 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       });
       return { id: account?.id ?? '', email: `${name}@example.com`, password };
     },
+    /** An MFA-verified admin holding super_admin, and an access token to call services with. */
+    adminToken: async () => {
+      counter += 1;
+      const name = `s${suffix.slice(0, 6)}${counter}`;
+      const password = 'admin correct horse battery staple';
+      const { account } = await identityGrpc.createAccount({
+        email: `${name}@example.com`,
+        username: name,
+        password,
+        mode: AccountMode.ADMIN,
+        country: 'KR',
+        locale: 'en-US',
+      });
+      const accountId = account?.id ?? '';
+      const { secret } = await identityGrpc.beginTotpEnrollment({ accountId });
+      const code = authenticator(secret);
+      await identityGrpc.confirmTotpEnrollment({ accountId, code: code() });
+      const login = await identityGrpc.authenticate({ identifier: name, password });
+      if (login.result.case !== 'mfaChallenge')
+        throw new Error(`expected an MFA challenge, got ${login.result.case}`);
+      const { session } = await identityGrpc.verifyMfaChallenge({
+        challengeId: login.result.value.challengeId,
+        code: { case: 'totpCode', value: code(1) },
+      });
+      const { roles } = await authGrpc.listRoles({});
+      await authGrpc.assignRole({ accountId, roleId: roles.find((r) => r.name === 'super_admin')?.id ?? '' });
+      const { accessToken } = await authGrpc.issueAccessToken({ sessionId: session?.session?.id ?? '' });
+      return accessToken;
+    },
     close: async () => {
       identityGrpc.close();
       authGrpc.close();
       for (const bff of bffs) await bff.close();
+      await legal.close();
       await auth.close();
       await identity.close();
       const admin = new pg.Client({ connectionString: infraEnv('DATABASE_URL') });
       await admin.connect();
-      for (const name of ['identity_bff', 'auth_bff'])
+      for (const name of ['identity_bff', 'auth_bff', 'legal_bff'])
         await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(`${name}_${suffix}`)} WITH (FORCE)`);
       await admin.end();
     },

@@ -11,6 +11,7 @@ import {
 } from '@girok/contracts/identity/v1/identity';
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import type { Caller, LoginOutcome, LoginStatus } from '../services/browser-session.service.ts';
+import { ConsentGapView } from './legal.types.ts';
 
 // Code-first schema. Every field names its type explicitly: the packages are compiled without
 // emitDecoratorMetadata (ADR 0006).
@@ -114,6 +115,12 @@ export class LoginResult {
   @Field(() => Int, { nullable: true }) attemptsLeft!: number | null;
   @Field(() => MeView, { nullable: true }) me!: MeView | null;
   @Field(() => [NoticeView]) notices!: NoticeView[];
+  @Field(() => [ConsentGapView], {
+    description: 'Documents to accept (again) before going on, e.g. after a major version',
+  })
+  consentGaps!: ConsentGapView[];
+  @Field(() => Boolean, { description: 'True when the consent check could not run; ask consentGaps later' })
+  consentCheckDegraded!: boolean;
 
   static of(outcome: LoginOutcome): LoginResult {
     return Object.assign(new LoginResult(), {
@@ -126,6 +133,8 @@ export class LoginResult {
           ? null
           : MeView.of(outcome.caller, outcome.account),
       notices: outcome.notices.map((n) => NoticeView.of(n)),
+      consentGaps: outcome.consentGaps.flatMap((g) => ConsentGapView.of(g) ?? []),
+      consentCheckDegraded: outcome.consentCheckDegraded,
     });
   }
 }
@@ -207,6 +216,11 @@ export class SignUpInput {
   @Field(() => String, { defaultValue: 'en-US' }) locale!: string;
   @Field(() => String, { description: 'ISO 3166-1 alpha-2' }) country!: string;
   @Field(() => String, { defaultValue: '' }) displayName!: string;
+  @Field(() => [ID], {
+    defaultValue: [],
+    description: 'Documents accepted on the form: every required one (requiredConsents)',
+  })
+  consents!: string[];
 }
 
 @InputType()

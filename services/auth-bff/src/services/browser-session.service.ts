@@ -1,6 +1,12 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { Sanction } from '@girok/contracts/auth/v1/auth';
-import { type Account, AccountMode, type SessionGrant } from '@girok/contracts/identity/v1/identity';
+import {
+  type Account,
+  AccountMode,
+  DeletionMode,
+  type SessionGrant,
+} from '@girok/contracts/identity/v1/identity';
+import type { ConsentGap } from '@girok/contracts/legal/v1/legal';
 import type { AccessTokenClaims, TokenVerifier } from '@girok/kit/auth';
 import { DomainError } from '@girok/kit/errors';
 import type { Logger } from '@girok/kit/logging';
@@ -20,6 +26,7 @@ import {
   sessionHandle,
   setSessionCookies,
 } from '../web/cookies.ts';
+import { LegalFlowsService } from './legal-flows.service.ts';
 
 /** The Fastify request and reply a flow runs in (GraphQL context, REST route, WebSocket upgrade). */
 export interface Exchange {
@@ -39,6 +46,10 @@ export type LoginStatus = 'AUTHENTICATED' | 'MFA_REQUIRED' | 'MFA_ENROLLMENT_REQ
 
 export interface LoginOutcome {
   readonly status: LoginStatus;
+  /** Required documents the account must (re-)accept; checked on every AUTHENTICATED login. */
+  readonly consentGaps: readonly ConsentGap[];
+  /** True when legal-service could not be asked: the gaps are unknown, not empty. */
+  readonly consentCheckDegraded: boolean;
   readonly challenge?: { readonly id: string; readonly expiresAt: Date; readonly attemptsLeft: number };
   readonly caller?: Caller;
   readonly account?: Account;
@@ -57,6 +68,8 @@ export interface SignUp {
   readonly locale: string;
   readonly country: string;
   readonly displayName: string;
+  /** Ids of the documents accepted on the sign-up form: every required one of the country. */
+  readonly consents: readonly string[];
 }
 
 /** An access token this close to expiry is refreshed before the request runs. */
@@ -80,6 +93,7 @@ export class BrowserSessionService {
   readonly #sessions: BrowserSessionRepository;
   readonly #verifier: TokenVerifier;
   readonly #logger: Logger;
+  readonly #legal: LegalFlowsService;
 
   constructor(
     @Inject(IDENTITY) identity: IdentityClient,
@@ -87,7 +101,9 @@ export class BrowserSessionService {
     @Inject(BrowserSessionRepository) sessions: BrowserSessionRepository,
     @Inject(TOKEN_VERIFIER) verifier: TokenVerifier,
     @Inject(LOGGER) logger: Logger,
+    @Inject(LegalFlowsService) legal: LegalFlowsService,
   ) {
+    this.#legal = legal;
     this.#identity = identity;
     this.#auth = auth;
     this.#sessions = sessions;
@@ -95,13 +111,39 @@ export class BrowserSessionService {
     this.#logger = logger;
   }
 
+  /**
+   * Creates the account only when every document its country requires is accepted, signs it in,
+   * then records the consents; if they cannot be recorded the account is erased again rather than
+   * left without them.
+   */
   async signUp(input: SignUp, exchange: Exchange): Promise<LoginOutcome> {
-    await this.#identity.createAccount({
-      ...input,
+    const { consents, ...account } = input;
+    await this.#legal.assertAccepted(input.country, input.locale, consents);
+    const client = clientInfo(exchange.req, exchange.reply);
+    const { account: created } = await this.#identity.createAccount({
+      ...account,
       mode: AccountMode.USER,
-      client: clientInfo(exchange.req, exchange.reply),
+      client,
     });
-    return this.login({ identifier: input.email, password: input.password }, exchange);
+    const outcome = await this.login({ identifier: input.email, password: input.password }, exchange);
+    if (outcome.caller === undefined) return outcome;
+    try {
+      await this.#legal.grantAll(outcome.caller, consents, client);
+    } catch (error) {
+      await this.logout(exchange);
+      await this.#identity
+        .deleteAccount({
+          accountId: created?.id ?? '',
+          mode: DeletionMode.IMMEDIATE,
+          reason: 'sign-up consents not recorded',
+          client,
+        })
+        .catch((cleanup: unknown) =>
+          this.#logger.error({ err: cleanup }, 'could not erase an account whose consents failed'),
+        );
+      throw error;
+    }
+    return { ...outcome, ...(await this.#consentState(outcome.caller)) };
   }
 
   async login(credentials: Credentials, exchange: Exchange, adminConsole = false): Promise<LoginOutcome> {
@@ -119,6 +161,8 @@ export class BrowserSessionService {
         status: 'MFA_REQUIRED',
         challenge: { id: challenge.challengeId, expiresAt, attemptsLeft: challenge.attemptsLeft },
         notices: [],
+        consentGaps: [],
+        consentCheckDegraded: false,
       };
     }
     if (result.case !== 'session')
@@ -223,6 +267,11 @@ export class BrowserSessionService {
     }
   }
 
+  async #consentState(caller: Caller): Promise<Pick<LoginOutcome, 'consentGaps' | 'consentCheckDegraded'>> {
+    const { gaps, degraded } = await this.#legal.gaps(caller);
+    return { consentGaps: gaps, consentCheckDegraded: degraded };
+  }
+
   async #refresh(handle: string, session: BrowserSession, exchange: Exchange): Promise<Caller | undefined> {
     try {
       const { session: grant } = await this.#identity.refreshSession({
@@ -311,11 +360,15 @@ export class BrowserSessionService {
       Math.ceil((session.expiresAt - Date.now()) / 1000),
     );
     const claims = token === undefined ? undefined : await this.#verifier.verify(token.accessToken);
+    const caller = { handle, session, claims };
     return {
       status: token === undefined ? 'MFA_ENROLLMENT_REQUIRED' : 'AUTHENTICATED',
-      caller: { handle, session, claims },
+      caller,
       account,
       notices: token?.notices ?? [],
+      ...(token === undefined
+        ? { consentGaps: [], consentCheckDegraded: false }
+        : await this.#consentState(caller)),
     };
   }
 }
