@@ -16,6 +16,7 @@ const suites: Record<string, URL> = {
   operator: new URL('../../../operator/bench/operator.bench.ts', import.meta.url),
   identity: new URL('../../../services/identity/bench/identity.bench.ts', import.meta.url),
   bff: new URL('../../../services/auth-bff/bench/bff.bench.ts', import.meta.url),
+  events: new URL('../../../services/audit/bench/events.bench.ts', import.meta.url),
 };
 
 const round = (n: number) => (Number.isInteger(n) ? n : Math.round(n * 100) / 100);

@@ -81,7 +81,9 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
       SHUTDOWN_GRACE_MS: '1000',
     }),
-    { logger: silent('identity') },
+    // No DSR participant: these suites file no fulfilment requests, and a shared consumer group
+    // would answer other suites' requests.
+    { logger: silent('identity'), dsr: false },
   );
   const auth = await startAuthService(
     loadAuthConfig({
@@ -93,7 +95,7 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       GRPC_PORT: '0',
       SHUTDOWN_GRACE_MS: '1000',
     }),
-    { logger: silent('auth') },
+    { logger: silent('auth'), dsr: false },
   );
   const legal = await startLegalService(
     loadLegalConfig({

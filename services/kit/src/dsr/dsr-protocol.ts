@@ -201,9 +201,7 @@ export function fulfilmentRequestedMessage(
 ): Message {
   const event = fulfilmentRequestedEvent(input);
   return toKafkaMessage({
-    seq: '0',
     id: options.eventId ?? uuidv7(),
-    topic: event.topic,
     key: event.key,
     type: event.type,
     source: event.source,

@@ -30,7 +30,7 @@ const JSON_CONTENT_TYPE = 'application/json';
  * CloudEvents 1.0 in the Kafka protocol binding, binary content mode: attributes as `ce_` headers,
  * `datacontenttype` as `content-type`, the data itself as the value, the aggregate id as the key.
  */
-export function toKafkaMessage(event: PendingEvent): Message {
+export function toKafkaMessage(event: Omit<PendingEvent, 'seq' | 'topic'>): Message {
   const headers: Record<string, string> = {
     [CE_SPECVERSION_HEADER]: SPEC_VERSION,
     [CE_ID_HEADER]: event.id,

@@ -1,0 +1,48 @@
+import type { TokenVerifier } from '@girok/kit/auth';
+import type { Logger } from '@girok/kit/logging';
+import type { ResiliencePolicy } from '@girok/kit/resilience';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import type { AuditConfig } from './config.ts';
+import { ROUTE_CONTROLLERS } from './controllers/openapi.controller.ts';
+import { AuditGrpcHandlers } from './grpc/audit.grpc.ts';
+import { AuditEventRepository } from './repositories/audit-event.repository.ts';
+import { AuditQueryService } from './services/audit-query.service.ts';
+import { CallerService } from './services/caller.service.ts';
+import { RetentionService } from './services/retention.service.ts';
+import { CLICKHOUSE_POLICY, CLOCK, type Clock, CONFIG, LOGGER, METRICS, TOKEN_VERIFIER } from './tokens.ts';
+
+/** What the module needs from outside: built once at start-up by `startAuditService`. */
+export interface AuditModuleDeps {
+  readonly config: AuditConfig;
+  readonly repository: AuditEventRepository;
+  readonly policy: ResiliencePolicy;
+  readonly verifier: TokenVerifier;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly clock: Clock;
+}
+
+@Module({})
+export class AuditModule {}
+
+/** The module with everything wired: one instance per process, built from explicit dependencies. */
+export function auditModule(deps: AuditModuleDeps): DynamicModule {
+  return {
+    module: AuditModule,
+    controllers: ROUTE_CONTROLLERS,
+    providers: [
+      { provide: CONFIG, useValue: deps.config },
+      { provide: AuditEventRepository, useValue: deps.repository },
+      { provide: CLICKHOUSE_POLICY, useValue: deps.policy },
+      { provide: TOKEN_VERIFIER, useValue: deps.verifier },
+      { provide: LOGGER, useValue: deps.logger },
+      { provide: METRICS, useValue: deps.registry },
+      { provide: CLOCK, useValue: deps.clock },
+      CallerService,
+      AuditQueryService,
+      RetentionService,
+      AuditGrpcHandlers,
+    ],
+  };
+}

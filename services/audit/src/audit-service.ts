@@ -1,0 +1,240 @@
+import 'reflect-metadata';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { AuditService } from '@girok/contracts/audit/v1/audit';
+import { TokenVerifier } from '@girok/kit/auth';
+import { type EventConsumer, InProcessBus, KafkaEventConsumer, LocalEventConsumer } from '@girok/kit/events';
+import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
+import { createServiceApp } from '@girok/kit/http';
+import { createLogger, type Logger } from '@girok/kit/logging';
+import { createPolicy } from '@girok/kit/resilience';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { auditModule } from './app.module.ts';
+import type { AuditConfig } from './config.ts';
+import { type AuditRow, auditRowOf } from './dtos/audit.dto.ts';
+import { AuditGrpcHandlers } from './grpc/audit.grpc.ts';
+import { AuditEventRepository } from './repositories/audit-event.repository.ts';
+import {
+  BusDsrAnswerPublisher,
+  type DsrAnswerPublisher,
+  KafkaDsrAnswerPublisher,
+} from './repositories/dsr-answer.publisher.ts';
+import { KafkaBatchConsumer } from './repositories/kafka-batch-consumer.ts';
+import { AuditWriter } from './services/audit-writer.ts';
+import { DsrService } from './services/dsr.service.ts';
+import { LocalAuditIngest } from './services/local-audit-ingest.ts';
+import { RetentionService, retentionPolicyOf } from './services/retention.service.ts';
+import { type Clock, systemClock } from './tokens.ts';
+
+export interface RunningAuditService {
+  readonly httpUrl: string;
+  readonly grpcAddress: string;
+  readonly app: NestFastifyApplication;
+  readonly logger: Logger;
+  /** The service's metrics (also served at /metrics). */
+  readonly registry: Registry;
+  /**
+   * Graceful: stops taking requests and events, writes what is buffered (an event whose batch
+   * cannot be written stays uncommitted on Kafka for the next consumer), closes the clients.
+   */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Local mode (no KAFKA_BROKERS): the bus the platform's events travel on in this process. */
+  readonly bus?: InProcessBus;
+  readonly clock?: Clock;
+}
+
+/**
+ * Starts audit-service: the ClickHouse table (if ClickHouse answers; otherwise the first write
+ * creates it), REST + gRPC, the audit-event consumer feeding the batch writer, the DSR participant
+ * and the retention timer. Everything it opens, `close()` shuts in reverse order.
+ */
+export async function startAuditService(
+  config: AuditConfig,
+  options: StartOptions = {},
+): Promise<RunningAuditService> {
+  const logger = options.logger ?? createLogger({ service: config.serviceName, level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const registry = new Registry();
+  const clickhouse = createClient({
+    url: config.clickhouse.url,
+    // The policy's timeout aborts first; this only bounds a request the policy no longer waits on.
+    request_timeout: config.clickhouse.timeoutMs + 1_000,
+    max_open_connections: config.clickhouse.maxConnections,
+    // Failures are the policy's to log (once per outage, with the breaker's state), not the driver's.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+  const policy = createPolicy({
+    name: 'clickhouse',
+    timeoutMs: config.clickhouse.timeoutMs,
+    retry: { maxRetries: config.clickhouse.retries },
+    breaker: config.clickhouse.breaker,
+    registry,
+    logger,
+  });
+  const repository = new AuditEventRepository(clickhouse, config.clickhouse.database);
+  const writer = new AuditWriter({
+    repository,
+    policy,
+    batchSize: config.batch.size,
+    lingerMs: config.batch.lingerMs,
+    concurrency: config.batch.concurrency,
+    logger,
+    registry,
+  });
+  try {
+    await policy.execute((signal) => repository.ensureSchema(signal));
+    writer.markSchemaReady();
+  } catch (error) {
+    // Reads answer degraded and writes wait (and create the table) until ClickHouse is back.
+    logger.warn(
+      { err: error },
+      'ClickHouse unavailable at start-up; the table is created on the first write',
+    );
+  }
+
+  // Ready once both consumers run (set below), and no longer while closing.
+  let consumersRunning = false;
+  const verifier = new TokenVerifier({
+    jwksUrl: config.auth.jwksUrl,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    cacheMaxAgeMs: config.auth.jwksCacheMaxAgeMs,
+  });
+  const app = await createServiceApp(
+    auditModule({ config, repository, policy, verifier, logger, registry, clock }),
+    {
+      logger,
+      registry,
+      // Not ClickHouse: while it is down this replica still answers (degraded reads) and keeps its
+      // place in the consumer group; the breaker gauge is the signal of the outage.
+      readiness: [{ name: 'consumers', check: async () => assertThat(consumersRunning) }],
+    },
+  );
+  await app.listen({ port: config.httpPort, host: config.host });
+  const httpPort = (app.getHttpServer().address() as { port: number }).port;
+  const grpc: GrpcServer = createGrpcServer({
+    logger,
+    services: [{ service: AuditService, handlers: app.get(AuditGrpcHandlers).handlers }],
+  });
+  const grpcPort = await grpc.listen(config.host, config.grpcPort);
+
+  const kafka =
+    config.kafkaBrokers.length > 0
+      ? new Kafka({ clientId: config.serviceName, brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING })
+      : undefined;
+  const bus = kafka === undefined ? (options.bus ?? new InProcessBus(logger)) : undefined;
+  const publisher: DsrAnswerPublisher =
+    kafka !== undefined
+      ? new KafkaDsrAnswerPublisher(kafka, logger)
+      : new BusDsrAnswerPublisher(bus as InProcessBus);
+  const dsr = new DsrService({
+    repository,
+    policy,
+    publisher,
+    topic: config.topics.dsr,
+    retention: retentionPolicyOf(config),
+    exportMaxBytes: config.dsr.exportMaxBytes,
+    clock,
+    logger,
+  });
+
+  const retryTimings = {
+    retryInitialMs: config.consumer.retryInitialMs,
+    retryMaxMs: config.consumer.retryMaxMs,
+  };
+  const consumerTimings = {
+    ...retryTimings,
+    sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+    heartbeatIntervalMs: Math.min(3_000, Math.floor(config.consumer.sessionTimeoutMs / 10)),
+  };
+  let stopEvents: () => Promise<void>;
+  let dsrConsumer: EventConsumer;
+  if (kafka !== undefined) {
+    const events = new KafkaBatchConsumer<AuditRow>({
+      kafka,
+      groupId: config.consumer.groupId,
+      topics: [config.topics.events],
+      logger,
+      registry,
+      decode: (record) => auditRowOf(record, new Date()),
+      maxBatchSize: config.batch.size,
+      partitionsConsumedConcurrently: config.consumer.partitionsConcurrently,
+      ...consumerTimings,
+    });
+    await events.start((rows) => writer.write(rows));
+    stopEvents = () => events.stop();
+    dsrConsumer = new KafkaEventConsumer({
+      kafka,
+      groupId: config.consumer.dsrGroupId,
+      topics: [config.topics.dsr],
+      logger,
+      registry,
+      fromBeginning: true,
+      ...consumerTimings,
+    });
+  } else {
+    const localBus = bus as InProcessBus;
+    const ingest = new LocalAuditIngest({ writer, logger, ...retryTimings });
+    const events = new LocalEventConsumer({ bus: localBus, topics: [config.topics.events] });
+    await events.start(ingest.handle);
+    stopEvents = async () => {
+      await events.stop();
+      await ingest.stop();
+    };
+    dsrConsumer = new LocalEventConsumer({ bus: localBus, topics: [config.topics.dsr] });
+  }
+  await dsrConsumer.start(dsr.handle);
+  consumersRunning = true;
+
+  const retention = app.get(RetentionService);
+  const retentionTimer =
+    config.retention.intervalMs > 0
+      ? setInterval(() => {
+          retention
+            .apply(false)
+            .catch((error: unknown) => logger.warn({ err: error }, 'applying the retention policy failed'));
+        }, config.retention.intervalMs)
+      : undefined;
+  retentionTimer?.unref();
+
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  logger.info(
+    { http: httpPort, grpc: grpcPort, mode: kafka === undefined ? 'local' : 'kafka' },
+    'audit-service started',
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    httpUrl: `http://${host}:${httpPort}`,
+    grpcAddress: `${host}:${grpcPort}`,
+    app,
+    logger,
+    registry,
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(retentionTimer);
+        consumersRunning = false;
+        await Promise.all([
+          grpc.shutdown(config.shutdownGraceMs),
+          app.close(),
+          stopEvents(),
+          dsrConsumer.stop(),
+        ]);
+        await writer
+          .close()
+          .catch((error: unknown) => logger.warn({ err: error }, 'final audit batch not written'));
+        await publisher.close();
+        await clickhouse.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function assertThat(condition: boolean): void {
+  if (!condition) throw new Error('not ready');
+}

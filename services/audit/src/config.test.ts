@@ -1,0 +1,70 @@
+import { ConfigError } from '@girok/kit/config';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+
+const minimal = { CLICKHOUSE_URL: 'http://default:secret@127.0.0.1:8123' };
+
+describe('audit config', () => {
+  it('has the documented defaults: ports, batching, DESIGN §4 breaker, 5-year access and consent retention', () => {
+    const config = loadConfig(minimal);
+    expect(config).toMatchObject({
+      httpPort: 3010,
+      grpcPort: 50054,
+      kafkaBrokers: [],
+      clickhouse: {
+        database: 'audit',
+        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 30_000, closeAfterSuccesses: 2 },
+      },
+      topics: { events: 'audit.event.v1', dsr: 'legal.dsr.v1' },
+      consumer: { groupId: 'audit-service', dsrGroupId: 'audit-service.dsr' },
+      batch: { size: 500, lingerMs: 200, concurrency: 1 },
+      retention: { accessMonths: 60, consentMonths: 60, adminMonths: 60, otherMonths: 24 },
+      auth: { issuer: 'girok-auth', audience: 'girok' },
+    });
+  });
+
+  it('reads the knobs and the brokers', () => {
+    const config = loadConfig({
+      ...minimal,
+      KAFKA_BROKERS: 'a:9092, b:9092',
+      AUDIT_BATCH_SIZE: '50',
+      AUDIT_BATCH_LINGER_MS: '10',
+      CLICKHOUSE_BREAKER_HALF_OPEN_MS: '1000',
+      AUDIT_RETENTION_OTHER_MONTHS: '12',
+    });
+    expect(config.kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+    expect(config.batch).toEqual({ size: 50, lingerMs: 10, concurrency: 1 });
+    expect(config.clickhouse.breaker.halfOpenAfterMs).toBe(1000);
+    expect(config.retention.otherMonths).toBe(12);
+  });
+
+  it('names every missing or bad variable at once, never echoing the ClickHouse URL', () => {
+    try {
+      loadConfig({
+        CLICKHOUSE_DATABASE: 'audit; DROP',
+        AUDIT_BATCH_SIZE: '0',
+        HTTP_PORT: 'x',
+        AUDIT_EVENTS_TOPIC: 'bad topic',
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const text = (error as ConfigError).problems.join('\n');
+      for (const name of [
+        'CLICKHOUSE_URL',
+        'CLICKHOUSE_DATABASE',
+        'AUDIT_BATCH_SIZE',
+        'HTTP_PORT',
+        'AUDIT_EVENTS_TOPIC',
+      ]) {
+        expect(text).toContain(name);
+      }
+    }
+    try {
+      loadConfig({ CLICKHOUSE_URL: 'not a url with secret' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems.join('\n')).not.toContain('secret');
+    }
+  });
+});

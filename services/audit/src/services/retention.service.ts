@@ -1,0 +1,120 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type {
+  ApplyRetentionRequest,
+  ApplyRetentionResponseSchema,
+  GetRetentionPolicyResponseSchema,
+} from '@girok/contracts/audit/v1/audit';
+import { type AccessTokenClaims, requirePermission } from '@girok/kit/auth';
+import { toDomainError } from '@girok/kit/errors';
+import type { Logger } from '@girok/kit/logging';
+import type { ResiliencePolicy } from '@girok/kit/resilience';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuditConfig } from '../config.ts';
+import { AuditEventRepository } from '../repositories/audit-event.repository.ts';
+import { CLICKHOUSE_POLICY, CLOCK, type Clock, CONFIG, LOGGER } from '../tokens.ts';
+import { CATEGORY_NAMES, type CategoryName, categoryToProto, isCategoryName } from './audit-category.ts';
+import { AUDIT_READ } from './audit-query.service.ts';
+import {
+  formatMonth,
+  partitionsPastPolicy,
+  type RetentionPolicy,
+  type StoredPartition,
+} from './retention-policy.ts';
+
+/** Dropping partitions: the policy itself runs on a timer; asking for it by hand needs this. */
+export const AUDIT_MANAGE = 'audit:manage';
+
+const DESCRIPTIONS: Record<CategoryName, string> = {
+  access: 'Logins, sessions, MFA, devices, tokens and account security changes',
+  consent: 'Consents, legal documents accepted and data subject requests',
+  admin: 'Roles, sanctions, operator assignments, signing keys, legal documents and laws',
+  other: 'Every other audited action',
+};
+
+export function retentionPolicyOf(config: AuditConfig): RetentionPolicy {
+  const r = config.retention;
+  return { access: r.accessMonths, consent: r.consentMonths, admin: r.adminMonths, other: r.otherMonths };
+}
+
+/**
+ * Retention by partition: each (category, month) partition is dropped whole once the entire month
+ * is older than the category's period. Dropping is a metadata operation in ClickHouse (no row is
+ * rewritten), so replicas may run it at the same time: dropping a partition that is gone already
+ * does nothing.
+ */
+@Injectable()
+export class RetentionService {
+  readonly #repository: AuditEventRepository;
+  readonly #policy: ResiliencePolicy;
+  readonly #retention: RetentionPolicy;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+
+  constructor(
+    @Inject(AuditEventRepository) repository: AuditEventRepository,
+    @Inject(CLICKHOUSE_POLICY) policy: ResiliencePolicy,
+    @Inject(CONFIG) config: AuditConfig,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.#repository = repository;
+    this.#policy = policy;
+    this.#retention = retentionPolicyOf(config);
+    this.#clock = clock;
+    this.#logger = logger.child({ component: 'retention' });
+  }
+
+  get policy(): RetentionPolicy {
+    return this.#retention;
+  }
+
+  getPolicy(caller: AccessTokenClaims): MessageInitShape<typeof GetRetentionPolicyResponseSchema> {
+    requirePermission(caller, AUDIT_READ);
+    return {
+      rules: CATEGORY_NAMES.map((category) => ({
+        category: categoryToProto(category),
+        retentionMonths: this.#retention[category],
+        description: DESCRIPTIONS[category],
+      })),
+    };
+  }
+
+  async applyRetention(
+    caller: AccessTokenClaims,
+    request: ApplyRetentionRequest,
+    signal?: AbortSignal,
+  ): Promise<MessageInitShape<typeof ApplyRetentionResponseSchema>> {
+    requirePermission(caller, request.dryRun ? AUDIT_READ : AUDIT_MANAGE);
+    const dropped = await this.apply(request.dryRun, signal);
+    return {
+      dryRun: request.dryRun,
+      dropped: dropped.map((p) => ({
+        category: categoryToProto(isCategoryName(p.category) ? p.category : 'other'),
+        month: formatMonth(p.month),
+        rows: BigInt(p.rows),
+      })),
+    };
+  }
+
+  /** Drops (or with `dryRun` lists) the partitions past the policy now; the timer calls this too. */
+  async apply(dryRun: boolean, signal?: AbortSignal): Promise<StoredPartition[]> {
+    try {
+      const partitions = await this.#policy.execute(
+        (attempt) => this.#repository.partitions(attempt),
+        signal,
+      );
+      const expired = partitionsPastPolicy(partitions, this.#retention, this.#clock.now());
+      if (dryRun) return expired;
+      for (const partition of expired) {
+        await this.#policy.execute((attempt) => this.#repository.dropPartition(partition, attempt), signal);
+        this.#logger.info(
+          { category: partition.category, month: formatMonth(partition.month), rows: partition.rows },
+          'dropped an audit partition past its retention',
+        );
+      }
+      return expired;
+    } catch (error) {
+      throw toDomainError(error);
+    }
+  }
+}
