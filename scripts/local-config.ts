@@ -8,6 +8,7 @@ interface LocalSecrets {
   readonly identityBackupCodePepper: string;
   readonly authKeyRing: string;
   readonly bffKeyRing: string;
+  readonly legalErasurePepper: string;
 }
 
 export interface LocalPlatformConfig {
@@ -16,6 +17,8 @@ export interface LocalPlatformConfig {
   /** Each service's environment, as its own config.ts reads it. */
   readonly identity: Record<string, string>;
   readonly auth: Record<string, string>;
+  readonly legal: Record<string, string>;
+  readonly audit: Record<string, string>;
   readonly bff: Record<string, string>;
 }
 
@@ -31,6 +34,7 @@ function localSecrets(dataDir: string): LocalSecrets {
     identityBackupCodePepper: kept.identityBackupCodePepper ?? randomBytes(32).toString('base64'),
     authKeyRing: kept.authKeyRing ?? keyRing(),
     bffKeyRing: kept.bffKeyRing ?? keyRing(),
+    legalErasurePepper: kept.legalErasurePepper ?? randomBytes(32).toString('base64'),
   };
   if (Object.keys(kept).length === Object.keys(secrets).length) return secrets;
   fs.mkdirSync(dataDir, { recursive: true });
@@ -40,8 +44,9 @@ function localSecrets(dataDir: string): LocalSecrets {
 
 /**
  * Local mode (DESIGN §6): PostgreSQL through PGlite in `GIROK_DATA_DIR` (default `.girok/data`),
- * no VALKEY_URL (in-memory cache), no KAFKA_BROKERS (in-process bus), the standard ports unless
- * `<SERVICE>_HTTP_PORT` / `<SERVICE>_GRPC_PORT` (IDENTITY, AUTH, BFF) say otherwise.
+ * no VALKEY_URL (in-memory cache), no KAFKA_BROKERS (in-process bus), no CLICKHOUSE_URL (audit in
+ * its embedded store, PGlite too), the standard ports unless `<SERVICE>_HTTP_PORT` /
+ * `<SERVICE>_GRPC_PORT` (IDENTITY, AUTH, LEGAL, AUDIT, BFF) say otherwise.
  */
 export function loadLocalPlatformConfig(
   env: Readonly<Record<string, string | undefined>>,
@@ -52,6 +57,9 @@ export function loadLocalPlatformConfig(
   const identityGrpcPort = env.IDENTITY_GRPC_PORT ?? '50051';
   const authHttpPort = env.AUTH_HTTP_PORT ?? '3001';
   const authGrpcPort = env.AUTH_GRPC_PORT ?? '50052';
+  const legalGrpcPort = env.LEGAL_GRPC_PORT ?? '50053';
+  const auditGrpcPort = env.AUDIT_GRPC_PORT ?? '50054';
+  const jwksUrl = `http://127.0.0.1:${authHttpPort}/.well-known/jwks.json`;
   const bffHttpPort = env.BFF_HTTP_PORT ?? '4000';
   return {
     dataDir,
@@ -74,11 +82,31 @@ export function loadLocalPlatformConfig(
       GRPC_PORT: authGrpcPort,
       LOG_LEVEL: logLevel,
     },
+    legal: {
+      DATABASE_URL: `pglite://${path.join(dataDir, 'legal')}`,
+      LEGAL_ERASURE_PEPPER: secrets.legalErasurePepper,
+      IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identityGrpcPort}`,
+      AUTH_JWKS_URL: jwksUrl,
+      HOST: '127.0.0.1',
+      HTTP_PORT: env.LEGAL_HTTP_PORT ?? '3005',
+      GRPC_PORT: legalGrpcPort,
+      LOG_LEVEL: logLevel,
+    },
+    audit: {
+      AUDIT_LOCAL_DATABASE_URL: `pglite://${path.join(dataDir, 'audit')}`,
+      AUTH_JWKS_URL: jwksUrl,
+      HOST: '127.0.0.1',
+      HTTP_PORT: env.AUDIT_HTTP_PORT ?? '3010',
+      GRPC_PORT: auditGrpcPort,
+      LOG_LEVEL: logLevel,
+    },
     bff: {
       BFF_KEY_RING: secrets.bffKeyRing,
       IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identityGrpcPort}`,
       AUTH_GRPC_ADDRESS: `127.0.0.1:${authGrpcPort}`,
-      AUTH_JWKS_URL: `http://127.0.0.1:${authHttpPort}/.well-known/jwks.json`,
+      LEGAL_GRPC_ADDRESS: `127.0.0.1:${legalGrpcPort}`,
+      AUDIT_GRPC_ADDRESS: `127.0.0.1:${auditGrpcPort}`,
+      AUTH_JWKS_URL: jwksUrl,
       BFF_ALLOWED_ORIGINS: `http://localhost:${bffHttpPort},http://127.0.0.1:${bffHttpPort}`,
       HOST: '127.0.0.1',
       HTTP_PORT: bffHttpPort,

@@ -1,6 +1,9 @@
 // npm start: the platform on one machine with nothing to install — PGlite for PostgreSQL, an
-// in-memory cache for Valkey, an in-process bus for Kafka. Services arrive here as they land.
+// in-memory cache for Valkey, an in-process bus for Kafka, audit's embedded store for ClickHouse.
+// Services arrive here as they land.
 
+import { loadConfig as loadAuditConfig } from '@girok/audit/config';
+import { startAuditService } from '@girok/audit/service';
 import { loadConfig as loadAuthConfig } from '@girok/auth/config';
 import { startAuthService } from '@girok/auth/service';
 import { loadConfig as loadBffConfig } from '@girok/auth-bff/config';
@@ -9,6 +12,8 @@ import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
 import { startIdentityService } from '@girok/identity/service';
 import { InProcessBus } from '@girok/kit/events';
 import { createLogger } from '@girok/kit/logging';
+import { loadConfig as loadLegalConfig } from '@girok/legal/config';
+import { startLegalService } from '@girok/legal/service';
 import { loadLocalPlatformConfig } from './local-config.ts';
 
 const local = loadLocalPlatformConfig(process.env);
@@ -18,13 +23,15 @@ const bus = new InProcessBus(logger);
 // In dependency order; closed in reverse.
 const identity = await startIdentityService(loadIdentityConfig(local.identity), { bus });
 const auth = await startAuthService(loadAuthConfig(local.auth), { bus });
+const legal = await startLegalService(loadLegalConfig(local.legal), { bus });
+const audit = await startAuditService(loadAuditConfig(local.audit), { bus });
 const bff = await startAuthBff(loadBffConfig(local.bff), { bus });
 const bffUrl = bff.url.replace('127.0.0.1', 'localhost');
 
 process.stdout.write(
   [
     '',
-    'Girok is running on embedded defaults (PGlite, in-memory cache, in-process events).',
+    'Girok is running on embedded defaults (PGlite, in-memory cache, in-process events, local audit store).',
     `  data           ${local.dataDir}`,
     `  GraphQL        ${bffUrl}/graphql  (explorer: ${bffUrl}/graphiql)`,
     `  REST (BFF)     ${bffUrl}/api/v1  (OpenAPI: ${bffUrl}/api/openapi.json)`,
@@ -33,6 +40,10 @@ process.stdout.write(
     `  identity gRPC  ${identity.grpcAddress}  (girok.identity.v1.IdentityService, reflection on)`,
     `  auth REST      ${auth.httpUrl}  (OpenAPI: ${auth.httpUrl}/openapi.json, JWKS: ${auth.httpUrl}/.well-known/jwks.json)`,
     `  auth gRPC      ${auth.grpcAddress}  (girok.auth.v1.AuthService, reflection on)`,
+    `  legal REST     ${legal.httpUrl}  (OpenAPI: ${legal.httpUrl}/openapi.json)`,
+    `  legal gRPC     ${legal.grpcAddress}  (girok.legal.v1.LegalService, reflection on)`,
+    `  audit REST     ${audit.httpUrl}  (OpenAPI: ${audit.httpUrl}/openapi.json)`,
+    `  audit gRPC     ${audit.grpcAddress}  (girok.audit.v1.AuditService, reflection on)`,
     'Stop with Ctrl-C.',
     '',
   ].join('\n'),
@@ -45,6 +56,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     (async () => {
       await bff.close();
+      await audit.close();
+      await legal.close();
       await auth.close();
       await identity.close();
     })().then(

@@ -6,16 +6,25 @@ import type { Registry } from 'prom-client';
 import type { AuditConfig } from './config.ts';
 import { ROUTE_CONTROLLERS } from './controllers/openapi.controller.ts';
 import { AuditGrpcHandlers } from './grpc/audit.grpc.ts';
-import { AuditEventRepository } from './repositories/audit-event.repository.ts';
+import type { AuditStore } from './repositories/audit-store.ts';
 import { AuditQueryService } from './services/audit-query.service.ts';
 import { CallerService } from './services/caller.service.ts';
 import { RetentionService } from './services/retention.service.ts';
-import { CLICKHOUSE_POLICY, CLOCK, type Clock, CONFIG, LOGGER, METRICS, TOKEN_VERIFIER } from './tokens.ts';
+import {
+  AUDIT_STORE,
+  CLOCK,
+  type Clock,
+  CONFIG,
+  LOGGER,
+  METRICS,
+  STORE_POLICY,
+  TOKEN_VERIFIER,
+} from './tokens.ts';
 
 /** What the module needs from outside: built once at start-up by `startAuditService`. */
 export interface AuditModuleDeps {
   readonly config: AuditConfig;
-  readonly repository: AuditEventRepository;
+  readonly store: AuditStore;
   readonly policy: ResiliencePolicy;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
@@ -33,8 +42,8 @@ export function auditModule(deps: AuditModuleDeps): DynamicModule {
     controllers: ROUTE_CONTROLLERS,
     providers: [
       { provide: CONFIG, useValue: deps.config },
-      { provide: AuditEventRepository, useValue: deps.repository },
-      { provide: CLICKHOUSE_POLICY, useValue: deps.policy },
+      { provide: AUDIT_STORE, useValue: deps.store },
+      { provide: STORE_POLICY, useValue: deps.policy },
       { provide: TOKEN_VERIFIER, useValue: deps.verifier },
       { provide: LOGGER, useValue: deps.logger },
       { provide: METRICS, useValue: deps.registry },

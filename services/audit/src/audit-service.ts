@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { AuditService } from '@girok/contracts/audit/v1/audit';
 import { TokenVerifier } from '@girok/kit/auth';
+import { createDatabase } from '@girok/kit/db';
 import { type EventConsumer, InProcessBus, KafkaEventConsumer, LocalEventConsumer } from '@girok/kit/events';
 import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp } from '@girok/kit/http';
@@ -15,12 +16,15 @@ import type { AuditConfig } from './config.ts';
 import { type AuditRow, auditRowOf } from './dtos/audit.dto.ts';
 import { AuditGrpcHandlers } from './grpc/audit.grpc.ts';
 import { AuditEventRepository } from './repositories/audit-event.repository.ts';
+import type { AuditStore } from './repositories/audit-store.ts';
 import {
   BusDsrAnswerPublisher,
   type DsrAnswerPublisher,
   KafkaDsrAnswerPublisher,
 } from './repositories/dsr-answer.publisher.ts';
 import { KafkaBatchConsumer } from './repositories/kafka-batch-consumer.ts';
+import { LocalAuditEventRepository } from './repositories/local-audit-event.repository.ts';
+import type { AuditDatabase } from './schema/database.ts';
 import { AuditWriter } from './services/audit-writer.ts';
 import { DsrService } from './services/dsr.service.ts';
 import { LocalAuditIngest } from './services/local-audit-ingest.ts';
@@ -48,10 +52,42 @@ export interface StartOptions {
   readonly clock?: Clock;
 }
 
+/** The store the configuration names, and how to close what it opened. */
+async function openStore(
+  config: AuditConfig,
+): Promise<{ store: AuditStore; name: string; close(): Promise<void> }> {
+  if (config.store.kind === 'local') {
+    const db = createDatabase<AuditDatabase>({ url: config.store.databaseUrl });
+    const store = new LocalAuditEventRepository(db);
+    // In this process, so not an outage to ride out: a data directory that cannot be opened fails
+    // start-up, as the other services' migrations do. Creating one takes seconds (PGlite's
+    // initdb), more than a per-call timeout is meant for.
+    await store.ensureSchema().catch(async (error: unknown) => {
+      await db.destroy().catch(() => {});
+      throw error;
+    });
+    return { store, name: 'audit-local-store', close: () => db.destroy() };
+  }
+  const clickhouse = createClient({
+    url: config.store.url,
+    // The policy's timeout aborts first; this only bounds a request the policy no longer waits on.
+    request_timeout: config.storePolicy.timeoutMs + 1_000,
+    max_open_connections: config.store.maxConnections,
+    // Failures are the policy's to log (once per outage, with the breaker's state), not the driver's.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+  return {
+    store: new AuditEventRepository(clickhouse, config.store.database),
+    name: 'clickhouse',
+    close: () => clickhouse.close(),
+  };
+}
+
 /**
- * Starts audit-service: the ClickHouse table (if ClickHouse answers; otherwise the first write
- * creates it), REST + gRPC, the audit-event consumer feeding the batch writer, the DSR participant
- * and the retention timer. Everything it opens, `close()` shuts in reverse order.
+ * Starts audit-service: the store's table (ClickHouse if it answers, otherwise the first write
+ * creates it; in local mode the embedded store), REST + gRPC, the audit-event consumer feeding the
+ * batch writer, the DSR participant and the retention timer. Everything it opens, `close()` shuts
+ * in reverse order.
  */
 export async function startAuditService(
   config: AuditConfig,
@@ -60,25 +96,18 @@ export async function startAuditService(
   const logger = options.logger ?? createLogger({ service: config.serviceName, level: config.logLevel });
   const clock = options.clock ?? systemClock;
   const registry = new Registry();
-  const clickhouse = createClient({
-    url: config.clickhouse.url,
-    // The policy's timeout aborts first; this only bounds a request the policy no longer waits on.
-    request_timeout: config.clickhouse.timeoutMs + 1_000,
-    max_open_connections: config.clickhouse.maxConnections,
-    // Failures are the policy's to log (once per outage, with the breaker's state), not the driver's.
-    log: { level: ClickHouseLogLevel.OFF },
-  });
+  const opened = await openStore(config);
+  const store = opened.store;
   const policy = createPolicy({
-    name: 'clickhouse',
-    timeoutMs: config.clickhouse.timeoutMs,
-    retry: { maxRetries: config.clickhouse.retries },
-    breaker: config.clickhouse.breaker,
+    name: opened.name,
+    timeoutMs: config.storePolicy.timeoutMs,
+    retry: { maxRetries: config.storePolicy.retries },
+    breaker: config.storePolicy.breaker,
     registry,
     logger,
   });
-  const repository = new AuditEventRepository(clickhouse, config.clickhouse.database);
   const writer = new AuditWriter({
-    repository,
+    store,
     policy,
     batchSize: config.batch.size,
     lingerMs: config.batch.lingerMs,
@@ -87,13 +116,13 @@ export async function startAuditService(
     registry,
   });
   try {
-    await policy.execute((signal) => repository.ensureSchema(signal));
+    await policy.execute((signal) => store.ensureSchema(signal));
     writer.markSchemaReady();
   } catch (error) {
-    // Reads answer degraded and writes wait (and create the table) until ClickHouse is back.
+    // Reads answer degraded and writes wait (and create the table) until the store is back.
     logger.warn(
-      { err: error },
-      'ClickHouse unavailable at start-up; the table is created on the first write',
+      { err: error, store: opened.name },
+      'audit store unavailable at start-up; the table is created on the first write',
     );
   }
 
@@ -106,12 +135,12 @@ export async function startAuditService(
     cacheMaxAgeMs: config.auth.jwksCacheMaxAgeMs,
   });
   const app = await createServiceApp(
-    auditModule({ config, repository, policy, verifier, logger, registry, clock }),
+    auditModule({ config, store, policy, verifier, logger, registry, clock }),
     {
       logger,
       registry,
-      // Not ClickHouse: while it is down this replica still answers (degraded reads) and keeps its
-      // place in the consumer group; the breaker gauge is the signal of the outage.
+      // Not the store: while ClickHouse is down this replica still answers (degraded reads) and
+      // keeps its place in the consumer group; the breaker gauge is the signal of the outage.
       readiness: [{ name: 'consumers', check: async () => assertThat(consumersRunning) }],
     },
   );
@@ -133,7 +162,7 @@ export async function startAuditService(
       ? new KafkaDsrAnswerPublisher(kafka, logger)
       : new BusDsrAnswerPublisher(bus as InProcessBus);
   const dsr = new DsrService({
-    repository,
+    store,
     policy,
     publisher,
     topic: config.topics.dsr,
@@ -204,7 +233,12 @@ export async function startAuditService(
 
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   logger.info(
-    { http: httpPort, grpc: grpcPort, mode: kafka === undefined ? 'local' : 'kafka' },
+    {
+      http: httpPort,
+      grpc: grpcPort,
+      mode: kafka === undefined ? 'local' : 'kafka',
+      store: config.store.kind,
+    },
     'audit-service started',
   );
   let closing: Promise<void> | undefined;
@@ -228,7 +262,7 @@ export async function startAuditService(
           .close()
           .catch((error: unknown) => logger.warn({ err: error }, 'final audit batch not written'));
         await publisher.close();
-        await clickhouse.close();
+        await opened.close();
       })();
       return closing;
     },

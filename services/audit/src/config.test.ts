@@ -11,8 +11,10 @@ describe('audit config', () => {
       httpPort: 3010,
       grpcPort: 50054,
       kafkaBrokers: [],
-      clickhouse: {
-        database: 'audit',
+      store: { kind: 'clickhouse', url: minimal.CLICKHOUSE_URL, database: 'audit', maxConnections: 10 },
+      storePolicy: {
+        timeoutMs: 5_000,
+        retries: 2,
         breaker: { consecutiveFailures: 5, halfOpenAfterMs: 30_000, closeAfterSuccesses: 2 },
       },
       topics: { events: 'audit.event.v1', dsr: 'legal.dsr.v1' },
@@ -34,13 +36,24 @@ describe('audit config', () => {
     });
     expect(config.kafkaBrokers).toEqual(['a:9092', 'b:9092']);
     expect(config.batch).toEqual({ size: 50, lingerMs: 10, concurrency: 1 });
-    expect(config.clickhouse.breaker.halfOpenAfterMs).toBe(1000);
+    expect(config.storePolicy.breaker.halfOpenAfterMs).toBe(1000);
     expect(config.retention.otherMonths).toBe(12);
+  });
+
+  it('without CLICKHOUSE_URL keeps the trail in the embedded store (local mode), in memory unless told where', () => {
+    expect(loadConfig({}).store).toEqual({ kind: 'local', databaseUrl: 'pglite://memory' });
+    expect(
+      loadConfig({ CLICKHOUSE_URL: ' ', AUDIT_LOCAL_DATABASE_URL: 'pglite:///var/girok/audit' }).store,
+    ).toEqual({ kind: 'local', databaseUrl: 'pglite:///var/girok/audit' });
+    expect(() => loadConfig({ AUDIT_LOCAL_DATABASE_URL: 'postgres://db/audit' })).toThrow(
+      /AUDIT_LOCAL_DATABASE_URL must be pglite/,
+    );
   });
 
   it('names every missing or bad variable at once, never echoing the ClickHouse URL', () => {
     try {
       loadConfig({
+        CLICKHOUSE_URL: 'no url',
         CLICKHOUSE_DATABASE: 'audit; DROP',
         AUDIT_BATCH_SIZE: '0',
         HTTP_PORT: 'x',

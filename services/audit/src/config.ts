@@ -7,16 +7,30 @@ export interface AuditConfig {
   readonly httpPort: number;
   readonly grpcPort: number;
   readonly host: string;
-  readonly clickhouse: {
-    /** HTTP interface, e.g. http://clickhouse:8123 (may carry credentials). */
-    readonly url: string;
-    /** Created at start-up if missing; an identifier (letters, digits, underscores). */
-    readonly database: string;
+  /**
+   * Where the trail is kept: ClickHouse when CLICKHOUSE_URL is set, otherwise (local mode, DESIGN
+   * §6) the embedded store in the PGlite database AUDIT_LOCAL_DATABASE_URL names.
+   */
+  readonly store:
+    | {
+        readonly kind: 'clickhouse';
+        /** HTTP interface, e.g. http://clickhouse:8123 (may carry credentials). */
+        readonly url: string;
+        /** Created at start-up if missing; an identifier (letters, digits, underscores). */
+        readonly database: string;
+        readonly maxConnections: number;
+      }
+    | {
+        readonly kind: 'local';
+        /** `pglite://memory` (gone with the process) or `pglite:///absolute/dir` (kept on disk). */
+        readonly databaseUrl: string;
+      };
+  /** Around every call to the store, whichever it is (CLICKHOUSE_TIMEOUT_MS, _RETRIES, _BREAKER_*). */
+  readonly storePolicy: {
     /** Per-attempt timeout of one read or write. */
     readonly timeoutMs: number;
     /** Extra attempts after a transient failure (connection refused or reset). */
     readonly retries: number;
-    readonly maxConnections: number;
     /** DESIGN §4: opens after 5 consecutive failures, half-opens after 30 s, closes after 2 successes. */
     readonly breaker: {
       readonly consecutiveFailures: number;
@@ -86,8 +100,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   if (!IDENTIFIER.test(database)) {
     read.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
   }
-  const clickhouseUrl = read.secret('CLICKHOUSE_URL');
-  if (clickhouseUrl !== '' && !URL.canParse(clickhouseUrl)) read.problem('CLICKHOUSE_URL must be a URL');
+  // A URL present means the real server is used (DESIGN §6); without one, the embedded store.
+  const clickhouseUrl = read.optionalString('CLICKHOUSE_URL');
+  if (clickhouseUrl !== undefined && !URL.canParse(clickhouseUrl))
+    read.problem('CLICKHOUSE_URL must be a URL');
+  const localDatabaseUrl = read.string('AUDIT_LOCAL_DATABASE_URL', 'pglite://memory');
+  if (!localDatabaseUrl.startsWith('pglite:') || !URL.canParse(localDatabaseUrl)) {
+    read.problem('AUDIT_LOCAL_DATABASE_URL must be pglite://memory or pglite:///absolute/dir');
+  }
+  const maxConnections = read.int('CLICKHOUSE_MAX_CONNECTIONS', 10, { min: 1, max: 100 });
   const topic = (name: string, fallback: string) => {
     const value = read.string(name, fallback);
     if (!TOPIC.test(value)) read.problem(`${name} must be a Kafka topic name, got "${value}"`);
@@ -100,12 +121,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     httpPort: read.int('HTTP_PORT', 3010, { min: 0, max: 65535 }),
     grpcPort: read.int('GRPC_PORT', 50054, { min: 0, max: 65535 }),
     host: read.string('HOST', '0.0.0.0'),
-    clickhouse: {
-      url: clickhouseUrl,
-      database,
+    store:
+      clickhouseUrl === undefined
+        ? { kind: 'local', databaseUrl: localDatabaseUrl }
+        : { kind: 'clickhouse', url: clickhouseUrl, database, maxConnections },
+    storePolicy: {
       timeoutMs: read.int('CLICKHOUSE_TIMEOUT_MS', 5_000, { min: 100, max: 300_000 }),
       retries: read.int('CLICKHOUSE_RETRIES', 2, { min: 0, max: 10 }),
-      maxConnections: read.int('CLICKHOUSE_MAX_CONNECTIONS', 10, { min: 1, max: 100 }),
       breaker: {
         consecutiveFailures: read.int('CLICKHOUSE_BREAKER_FAILURES', 5, { min: 1, max: 100 }),
         halfOpenAfterMs: read.int('CLICKHOUSE_BREAKER_HALF_OPEN_MS', 30_000, { min: 100, max: 3_600_000 }),

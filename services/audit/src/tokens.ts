@@ -4,7 +4,10 @@ export const LOGGER = Symbol('Logger');
 export const METRICS = Symbol('Registry');
 export const CLOCK = Symbol('Clock');
 export const TOKEN_VERIFIER = Symbol('TokenVerifier');
-export const CLICKHOUSE_POLICY = Symbol('ResiliencePolicy<clickhouse>');
+/** The `AuditStore`: ClickHouse, or local mode's embedded store. */
+export const AUDIT_STORE = Symbol('AuditStore');
+/** The resilience policy (timeout, retries, breaker) around every call to the store. */
+export const STORE_POLICY = Symbol('ResiliencePolicy<audit-store>');
 
 /** Time as the service sees it; tests move it instead of waiting years for retention. */
 export interface Clock {

@@ -1,32 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type AuditRow, READ_COLUMNS, type StoredAuditRow } from '../dtos/audit.dto.ts';
-import type { PageCursor } from '../services/page-token.ts';
 import type { StoredPartition } from '../services/retention-policy.ts';
+import type { AuditFilter, AuditQuery, AuditStore, InsertOutcome } from './audit-store.ts';
 import { sqlIdentifier, sqlString, sqlStringList, sqlUInt } from './clickhouse-sql.ts';
 
 export const AUDIT_TABLE = 'audit_events';
-
-/** Which events a query reads. */
-export type AuditFilter =
-  | { readonly kind: 'login'; readonly accountId: string }
-  | { readonly kind: 'admin'; readonly actorId?: string }
-  | { readonly kind: 'trail'; readonly accountId: string };
-
-export interface AuditQuery {
-  readonly filter: AuditFilter;
-  /** Inclusive, epoch ms. */
-  readonly fromMs?: number;
-  /** Exclusive, epoch ms. */
-  readonly toMs?: number;
-  readonly after?: PageCursor;
-  readonly limit: number;
-}
-
-export interface InsertOutcome {
-  readonly inserted: number;
-  /** Rows already stored (a redelivery) or repeated within the batch: not written again. */
-  readonly duplicates: number;
-}
 
 /** The login actions of identity-service: password and MFA steps, and the lock they can lead to. */
 const LOGIN_ACTIONS =
@@ -36,7 +14,7 @@ const LOGIN_ACTIONS =
  * The `audit_events` table in ClickHouse: every I/O of the audit trail. Methods run one request
  * each and take the caller's abort signal; the resilience policy around them is the caller's.
  */
-export class AuditEventRepository {
+export class AuditEventRepository implements AuditStore {
   readonly #client: ClickHouseClient;
   readonly #database: string;
   readonly #table: string;

@@ -13,8 +13,8 @@ import { isUuid } from '@girok/kit/ids';
 import type { ResiliencePolicy } from '@girok/kit/resilience';
 import { Inject, Injectable } from '@nestjs/common';
 import { type StoredAuditRow, toAuditEvent } from '../dtos/audit.dto.ts';
-import { AuditEventRepository, type AuditFilter } from '../repositories/audit-event.repository.ts';
-import { CLICKHOUSE_POLICY } from '../tokens.ts';
+import type { AuditFilter, AuditStore } from '../repositories/audit-store.ts';
+import { AUDIT_STORE, STORE_POLICY } from '../tokens.ts';
 import { decodePageToken, encodePageToken, pageSize } from './page-token.ts';
 
 /** Reading the trail: admins with it; an account may read its own login history. */
@@ -31,20 +31,17 @@ export interface PageResponse {
 const MAX_TIME_MS = 4_294_967_295_000;
 
 /**
- * The audit queries. Each runs through the ClickHouse policy with a fallback: while ClickHouse is
- * unreachable (circuit open, or the attempt failed) the answer is an empty page marked degraded,
- * at once, instead of an error or a wait on timeouts.
+ * The audit queries. Each runs through the store's policy with a fallback: while the store
+ * (ClickHouse) is unreachable (circuit open, or the attempt failed) the answer is an empty page
+ * marked degraded, at once, instead of an error or a wait on timeouts.
  */
 @Injectable()
 export class AuditQueryService {
-  readonly #repository: AuditEventRepository;
+  readonly #store: AuditStore;
   readonly #policy: ResiliencePolicy;
 
-  constructor(
-    @Inject(AuditEventRepository) repository: AuditEventRepository,
-    @Inject(CLICKHOUSE_POLICY) policy: ResiliencePolicy,
-  ) {
-    this.#repository = repository;
+  constructor(@Inject(AUDIT_STORE) store: AuditStore, @Inject(STORE_POLICY) policy: ResiliencePolicy) {
+    this.#store = store;
     this.#policy = policy;
   }
 
@@ -102,7 +99,7 @@ export class AuditQueryService {
     v.throwIfAny();
     const { value: rows, degraded } = await this.#policy.executeWithFallback(
       (attempt) =>
-        this.#repository.find(
+        this.#store.find(
           {
             filter,
             limit: limit + 1,

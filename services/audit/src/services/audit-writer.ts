@@ -2,12 +2,12 @@ import type { Logger } from '@girok/kit/logging';
 import type { ResiliencePolicy } from '@girok/kit/resilience';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AuditRow } from '../dtos/audit.dto.ts';
-import type { AuditEventRepository } from '../repositories/audit-event.repository.ts';
+import type { AuditStore } from '../repositories/audit-store.ts';
 import { BatchWriter } from './batch-writer.ts';
 
 export interface AuditWriterOptions {
-  readonly repository: AuditEventRepository;
-  /** The ClickHouse policy (timeout, retry, breaker) shared with the reads. */
+  readonly store: AuditStore;
+  /** The store's policy (timeout, retry, breaker) shared with the reads. */
   readonly policy: ResiliencePolicy;
   readonly batchSize: number;
   readonly lingerMs: number;
@@ -18,19 +18,20 @@ export interface AuditWriterOptions {
 }
 
 /**
- * Writes audit rows to ClickHouse in batches, through the resilience policy. `write` resolves once
- * the rows are stored (or were already: see `AuditEventRepository.insertNew`) and rejects when
- * their batch could not be written, so the consumer retries them and commits nothing past them.
+ * Writes audit rows to the store (ClickHouse, or local mode's) in batches, through the resilience
+ * policy. `write` resolves once the rows are stored (or were already: see `AuditStore.insertNew`)
+ * and rejects when their batch could not be written, so the consumer retries them and commits
+ * nothing past them.
  */
 export class AuditWriter {
   readonly #batches: BatchWriter<AuditRow>;
-  readonly #repository: AuditEventRepository;
+  readonly #store: AuditStore;
   readonly #policy: ResiliencePolicy;
   readonly #logger: Logger;
   #schemaReady = false;
 
   constructor(options: AuditWriterOptions) {
-    this.#repository = options.repository;
+    this.#store = options.store;
     this.#policy = options.policy;
     this.#logger = options.logger.child({ component: 'audit-writer' });
     const written = new Counter({
@@ -59,10 +60,10 @@ export class AuditWriter {
         try {
           const outcome = await this.#policy.execute(async (signal) => {
             if (!this.#schemaReady) {
-              await this.#repository.ensureSchema(signal);
+              await this.#store.ensureSchema(signal);
               this.#schemaReady = true;
             }
-            return this.#repository.insertNew(rows, signal);
+            return this.#store.insertNew(rows, signal);
           });
           written.inc({ outcome: 'inserted' }, outcome.inserted);
           if (outcome.duplicates > 0) {

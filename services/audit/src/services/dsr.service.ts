@@ -11,7 +11,7 @@ import { isUuid, uuidv7 } from '@girok/kit/ids';
 import type { Logger } from '@girok/kit/logging';
 import type { ResiliencePolicy } from '@girok/kit/resilience';
 import { type StoredAuditRow, toAuditEvent } from '../dtos/audit.dto.ts';
-import type { AuditEventRepository } from '../repositories/audit-event.repository.ts';
+import type { AuditStore } from '../repositories/audit-store.ts';
 import type { DsrAnswerPublisher } from '../repositories/dsr-answer.publisher.ts';
 import type { Clock } from '../tokens.ts';
 import type { RetentionPolicy } from './retention-policy.ts';
@@ -26,7 +26,7 @@ const ANSWERED_TYPES = new Set([DsrType.ACCESS, DsrType.PORTABILITY, DsrType.ERA
 const EXPORT_PAGE = 1000;
 
 export interface DsrServiceDeps {
-  readonly repository: AuditEventRepository;
+  readonly store: AuditStore;
   readonly policy: ResiliencePolicy;
   readonly publisher: DsrAnswerPublisher;
   readonly topic: string;
@@ -134,7 +134,7 @@ export class DsrService {
     let after: { occurredAtMs: number; id: string } | undefined;
     for (;;) {
       const page: StoredAuditRow[] = await this.#deps.policy.execute((signal) =>
-        this.#deps.repository.find(
+        this.#deps.store.find(
           {
             filter: { kind: 'trail', accountId },
             limit: EXPORT_PAGE,

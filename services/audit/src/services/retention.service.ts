@@ -10,8 +10,8 @@ import type { Logger } from '@girok/kit/logging';
 import type { ResiliencePolicy } from '@girok/kit/resilience';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditConfig } from '../config.ts';
-import { AuditEventRepository } from '../repositories/audit-event.repository.ts';
-import { CLICKHOUSE_POLICY, CLOCK, type Clock, CONFIG, LOGGER } from '../tokens.ts';
+import type { AuditStore } from '../repositories/audit-store.ts';
+import { AUDIT_STORE, CLOCK, type Clock, CONFIG, LOGGER, STORE_POLICY } from '../tokens.ts';
 import { CATEGORY_NAMES, type CategoryName, categoryToProto, isCategoryName } from './audit-category.ts';
 import { AUDIT_READ } from './audit-query.service.ts';
 import {
@@ -44,20 +44,20 @@ export function retentionPolicyOf(config: AuditConfig): RetentionPolicy {
  */
 @Injectable()
 export class RetentionService {
-  readonly #repository: AuditEventRepository;
+  readonly #store: AuditStore;
   readonly #policy: ResiliencePolicy;
   readonly #retention: RetentionPolicy;
   readonly #clock: Clock;
   readonly #logger: Logger;
 
   constructor(
-    @Inject(AuditEventRepository) repository: AuditEventRepository,
-    @Inject(CLICKHOUSE_POLICY) policy: ResiliencePolicy,
+    @Inject(AUDIT_STORE) store: AuditStore,
+    @Inject(STORE_POLICY) policy: ResiliencePolicy,
     @Inject(CONFIG) config: AuditConfig,
     @Inject(CLOCK) clock: Clock,
     @Inject(LOGGER) logger: Logger,
   ) {
-    this.#repository = repository;
+    this.#store = store;
     this.#policy = policy;
     this.#retention = retentionPolicyOf(config);
     this.#clock = clock;
@@ -99,14 +99,11 @@ export class RetentionService {
   /** Drops (or with `dryRun` lists) the partitions past the policy now; the timer calls this too. */
   async apply(dryRun: boolean, signal?: AbortSignal): Promise<StoredPartition[]> {
     try {
-      const partitions = await this.#policy.execute(
-        (attempt) => this.#repository.partitions(attempt),
-        signal,
-      );
+      const partitions = await this.#policy.execute((attempt) => this.#store.partitions(attempt), signal);
       const expired = partitionsPastPolicy(partitions, this.#retention, this.#clock.now());
       if (dryRun) return expired;
       for (const partition of expired) {
-        await this.#policy.execute((attempt) => this.#repository.dropPartition(partition, attempt), signal);
+        await this.#policy.execute((attempt) => this.#store.dropPartition(partition, attempt), signal);
         this.#logger.info(
           { category: partition.category, month: formatMonth(partition.month), rows: partition.rows },
           'dropped an audit partition past its retention',
