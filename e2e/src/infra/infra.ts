@@ -67,6 +67,22 @@ export class Infra {
     return { env, started };
   }
 
+  /**
+   * Starts stopped servers again on the data they had (chaos tests: a server that went away and
+   * came back). Running ones are left alone; `up` is the one that starts from fresh data.
+   */
+  async resume(names: readonly string[]): Promise<string[]> {
+    const resumed: string[] = [];
+    await this.withLock(async () => {
+      for (const def of planUp(names, this.defs, this.aliases)) {
+        if (this.external(def) || !def.start || (await this.isRunning(def))) continue;
+        await this.start(def, { keepData: true });
+        resumed.push(def.name);
+      }
+    });
+    return resumed;
+  }
+
   /** Stops the named servers (`all` for every one) that the harness started; external ones are left alone. */
   async down(names: readonly string[]): Promise<string[]> {
     const stopped: string[] = [];
@@ -74,7 +90,9 @@ export class Infra {
       const pid = readPid(pidFile(this.ctx, def.name));
       if (pid === undefined) continue;
       if (isAlive(pid)) {
-        await this.ctx.progress.step(`stopping ${def.name} (pid ${pid})`, () => stopProcessGroup(pid));
+        await this.ctx.progress.step(`stopping ${def.name} (pid ${pid})`, () =>
+          stopProcessGroup(pid, undefined, def.stopSignal),
+        );
         stopped.push(def.name);
       }
       fs.rmSync(pidFile(this.ctx, def.name), { force: true });
@@ -125,7 +143,7 @@ export class Infra {
     return false;
   }
 
-  private async start(def: ServerDef): Promise<void> {
+  private async start(def: ServerDef, options: { keepData?: boolean } = {}): Promise<void> {
     const start = def.start;
     if (!start) return;
     for (const port of def.ports(this.ctx)) {
@@ -135,7 +153,7 @@ export class Infra {
       }
     }
     const dir = serverDir(this.ctx, def.name);
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!options.keepData) fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     await this.ctx.progress.step(`starting ${def.name}`, async () => {
       let pid: number | undefined;

@@ -103,7 +103,11 @@ export function readPid(pidFile: string): number | undefined {
 }
 
 /** Stops a daemon's whole process group: SIGTERM, then SIGKILL after the grace period. */
-export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<void> {
+export async function stopProcessGroup(
+  pid: number,
+  graceMs = 10_000,
+  stopSignal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-pid, sig);
@@ -115,7 +119,7 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<v
       }
     }
   };
-  signal('SIGTERM');
+  signal(stopSignal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) {

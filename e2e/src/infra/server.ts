@@ -25,6 +25,8 @@ export interface ServerDef {
   start?(ctx: ServerContext): Promise<number>;
   /** True once the server answers a real request. */
   ready?(ctx: ServerContext): Promise<boolean>;
+  /** The signal that stops it promptly and cleanly (default SIGTERM; PostgreSQL's fast shutdown is SIGINT). */
+  readonly stopSignal?: NodeJS.Signals;
   /** How long a cold start may take before it is a failure. */
   readonly startTimeoutMs?: number;
   /** The connection settings clients use. */

@@ -74,13 +74,15 @@ export const kafka: ServerDef = {
     fs.writeFileSync(props, serverProperties(ctx, path.join(dir, 'data')));
     fs.writeFileSync(log4j, log4jProperties);
     const java = ['-Xms256m', '-Xmx768m', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${libDir(ctx)}/*`];
-    await exec(
-      'java',
-      [...java, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', props],
-      {
-        logFile: logFile(ctx, 'kafka'),
-      },
-    );
+    // A resumed broker keeps its formatted log dirs (Infra.resume); a fresh one is formatted.
+    if (!fs.existsSync(path.join(dir, 'data', 'meta.properties')))
+      await exec(
+        'java',
+        [...java, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', props],
+        {
+          logFile: logFile(ctx, 'kafka'),
+        },
+      );
     return startDaemon('java', [...java, 'kafka.Kafka', props], {
       logFile: logFile(ctx, 'kafka'),
       pidFile: pidFile(ctx, 'kafka'),

@@ -33,14 +33,16 @@ export const postgres: ServerDef = {
     const data = path.join(dir, 'data');
     const user = runAs();
     if (user) fs.chownSync(dir, user.uid, user.gid);
-    await exec(
-      bin('initdb'),
-      ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
-      {
-        ...user,
-        logFile: logFile(ctx, 'postgres'),
-      },
-    );
+    // A resumed server keeps its cluster (Infra.resume); a fresh one is initialised.
+    if (!fs.existsSync(path.join(data, 'PG_VERSION')))
+      await exec(
+        bin('initdb'),
+        ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
+        {
+          ...user,
+          logFile: logFile(ctx, 'postgres'),
+        },
+      );
     // Durability is traded for speed: this server holds test data only.
     return startDaemon(
       bin('postgres'),
@@ -65,6 +67,8 @@ export const postgres: ServerDef = {
       { ...user, logFile: logFile(ctx, 'postgres'), pidFile: pidFile(ctx, 'postgres') },
     );
   },
+  // Fast shutdown: sessions are cut at once (SIGTERM would wait for every client to leave).
+  stopSignal: 'SIGINT',
   async ready(ctx) {
     const client = new pg.Client({ connectionString: url(ctx), connectionTimeoutMillis: 2000 });
     try {

@@ -41,8 +41,11 @@ export function createDatabase<DB>(options: DatabaseOptions): Kysely<DB> {
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     statement_timeout: options.statementTimeoutMs ?? 10_000,
   });
-  // An idle client losing its server must not crash the process; the next query reports it.
+  // A client losing its server must not crash the process, idle in the pool (the pool's 'error')
+  // or checked out between two statements of a transaction (the client's own 'error', which has
+  // no listener otherwise): the next query reports it, as UNAVAILABLE, and the pool drops it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -105,7 +105,7 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 const PG_UNAVAILABLE = /^(08|57P0[1-3]|53300)/; // connection exceptions, shutdown, too many connections
 const UNAVAILABLE_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|Connection is closed|connect ECONNREFUSED|MaxRetriesPerRequest|Stream isn't writeable/i;
+  /timeout exceeded when trying to connect|Connection terminated|Connection is closed|connect ECONNREFUSED|MaxRetriesPerRequest|Stream isn't writeable|not queryable/i;
 
 function isUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown; errors?: unknown };

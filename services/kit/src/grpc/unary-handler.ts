@@ -8,7 +8,7 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { REQUEST_ID_KEY, requestIdFrom, runWithContext } from '../context/request-context.ts';
-import { DomainError } from '../errors/domain-error.ts';
+import { DomainError, toDomainError } from '../errors/domain-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { errorDetailTrailer, statusName } from './grpc-errors.ts';
 import { methodPath } from './service-definition.ts';
@@ -111,11 +111,12 @@ export function serveUnary(
 
     const fail = (error: unknown) => {
       if (!end()) return;
-      const domain = error instanceof DomainError ? error : undefined;
-      const status = domain?.grpcStatus ?? GrpcStatus.INTERNAL;
-      const code = domain?.code ?? 'INTERNAL';
-      // Only a DomainError's message is written for callers; anything else stays in the log.
-      const message = domain?.message ?? 'Internal error';
+      // The one translation of driver errors: an unreachable database is UNAVAILABLE, not INTERNAL.
+      const domain = toDomainError(error);
+      const status = domain.grpcStatus;
+      const code = domain.code;
+      // Only the DomainError's message is written for callers; a driver's text stays in the log.
+      const message = domain.message;
       const details = status === GrpcStatus.INTERNAL ? `${message} (request id ${requestId})` : message;
       echoRequestId();
       callback({
@@ -125,14 +126,15 @@ export function serveUnary(
           {
             code,
             message,
-            fieldViolations: domain?.fieldViolations ?? [],
-            retryAfterSeconds: domain?.retryAfterSeconds ?? 0,
+            fieldViolations: domain.fieldViolations,
+            retryAfterSeconds: domain.retryAfterSeconds,
           },
           requestId,
         ),
       });
       const fields: Record<string, unknown> = { errorCode: code };
-      if (status === GrpcStatus.INTERNAL) fields.err = error;
+      if (status === GrpcStatus.INTERNAL || status === GrpcStatus.UNAVAILABLE)
+        fields.err = domain.cause ?? error;
       log(status, fields);
     };
 
