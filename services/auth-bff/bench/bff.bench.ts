@@ -37,6 +37,8 @@ const TOPICS = [
   'identity.profile.v1',
   'auth.role.v1',
   'auth.sanction.v1',
+  'legal.consent.v1',
+  'legal.dsr.v1',
   'audit.event.v1',
 ];
 /** The page's origin: the BFF only lets allowed origins open its sockets. */
@@ -662,6 +664,7 @@ export const suite: BenchSuite = {
     };
     const identityDb = `identity_bffbench_${suffix}`;
     const authDb = `auth_bffbench_${suffix}`;
+    const legalDb = `legal_bffbench_${suffix}`;
     const valkeyPrefix = `bffbench-${suffix}:`;
     const group = `auth-bff-bench-${suffix}`;
     const key = () => `k1:${randomBytes(32).toString('base64')}`;
@@ -693,14 +696,30 @@ export const suite: BenchSuite = {
           KAFKA_BROKERS: brokers,
           IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identity.grpc}`,
           AUTH_KEY_RING: key(),
-          AUTH_HTTP_PORT: '0',
-          AUTH_GRPC_PORT: '0',
           HTTP_PORT: '0',
           GRPC_PORT: '0',
         },
         progress,
       );
       services.push(auth);
+      const jwksUrl = `http://127.0.0.1:${auth.http}/.well-known/jwks.json`;
+      // Sign-up and login ask legal-service which documents the account must (re-)accept.
+      const legal = await startService(
+        'legal-service',
+        main('legal'),
+        {
+          DATABASE_URL: database(legalDb),
+          KAFKA_BROKERS: brokers,
+          LEGAL_ERASURE_PEPPER: randomBytes(32).toString('base64'),
+          IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identity.grpc}`,
+          AUTH_JWKS_URL: jwksUrl,
+          LEGAL_CONSUMER_GROUP: `legal-bench-${suffix}`,
+          HTTP_PORT: '0',
+          GRPC_PORT: '0',
+        },
+        progress,
+      );
+      services.push(legal);
       const bff = await startService(
         'auth-bff',
         main('auth-bff'),
@@ -709,7 +728,8 @@ export const suite: BenchSuite = {
           KAFKA_BROKERS: brokers,
           IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identity.grpc}`,
           AUTH_GRPC_ADDRESS: `127.0.0.1:${auth.grpc}`,
-          AUTH_JWKS_URL: `http://127.0.0.1:${auth.http}/.well-known/jwks.json`,
+          LEGAL_GRPC_ADDRESS: `127.0.0.1:${legal.grpc}`,
+          AUTH_JWKS_URL: jwksUrl,
           BFF_KEY_RING: key(),
           BFF_ALLOWED_ORIGINS: ORIGIN,
           BFF_CONSUMER_GROUP: group,
@@ -739,8 +759,9 @@ export const suite: BenchSuite = {
       };
     } finally {
       for (const service of services.reverse()) await stopService(service);
-      await cleanUp(env, [identityDb, authDb], valkeyPrefix, group, progress).catch((error: unknown) =>
-        progress(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`),
+      await cleanUp(env, [identityDb, authDb, legalDb], valkeyPrefix, group, progress).catch(
+        (error: unknown) =>
+          progress(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`),
       );
     }
   },

@@ -143,7 +143,7 @@ export class BrowserSessionService {
         );
       throw error;
     }
-    return { ...outcome, ...(await this.#consentState(outcome.caller)) };
+    return { ...outcome, ...(await this.#consentState(outcome.caller, input.country)) };
   }
 
   async login(credentials: Credentials, exchange: Exchange, adminConsole = false): Promise<LoginOutcome> {
@@ -267,8 +267,11 @@ export class BrowserSessionService {
     }
   }
 
-  async #consentState(caller: Caller): Promise<Pick<LoginOutcome, 'consentGaps' | 'consentCheckDegraded'>> {
-    const { gaps, degraded } = await this.#legal.gaps(caller);
+  async #consentState(
+    caller: Caller,
+    country: string,
+  ): Promise<Pick<LoginOutcome, 'consentGaps' | 'consentCheckDegraded'>> {
+    const { gaps, degraded } = await this.#legal.gaps(caller, country);
     return { consentGaps: gaps, consentCheckDegraded: degraded };
   }
 
@@ -368,7 +371,7 @@ export class BrowserSessionService {
       notices: token?.notices ?? [],
       ...(token === undefined
         ? { consentGaps: [], consentCheckDegraded: false }
-        : await this.#consentState(caller)),
+        : await this.#consentState(caller, account.country)),
     };
   }
 }

@@ -81,10 +81,11 @@ export class LegalFlowsService {
    * The documents to (re-)accept. A login must not fail because legal-service is down: the answer
    * is then empty and marked degraded, and the client asks again later.
    */
-  async gaps(caller: Caller): Promise<{ gaps: ConsentGap[]; degraded: boolean }> {
+  async gaps(caller: Caller, country = ''): Promise<{ gaps: ConsentGap[]; degraded: boolean }> {
     try {
+      // The country when the caller knows it (a login has the account): legal need not ask identity.
       const { gaps } = await this.#legal.checkConsents(
-        { accountId: caller.session.accountId },
+        { accountId: caller.session.accountId, country },
         { metadata: bearer(caller) },
       );
       return { gaps, degraded: false };
