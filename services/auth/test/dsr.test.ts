@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { DecisionReason, SanctionType } from '@girok/contracts/auth/v1/auth';
+import { keysOf, type TopicWatcher, until, watchTopics } from '@girok/e2e/events';
 import { type DsrRequestType, fulfilmentRequestedMessage } from '@girok/kit/dsr';
 import { uuidv7 } from '@girok/kit/ids';
 import kafkajs from 'kafkajs';
@@ -9,84 +9,19 @@ import { anyAccountId, DSR_TOPIC, env, startAuth, type TestAuth } from './suppor
 const SUPPORT = '00000000-0000-7000-8000-000000000003';
 const SECURITY_ADMIN = '00000000-0000-7000-8000-000000000002';
 
-interface SeenEvent {
-  readonly id: string;
-  readonly topic: string;
-  readonly type: string;
-  readonly source: string;
-  readonly key: string;
-  readonly data: Record<string, unknown>;
-}
-
 function kafka() {
   return new kafkajs.Kafka({ brokers: env('KAFKA_BROKERS').split(','), logLevel: kafkajs.logLevel.NOTHING });
-}
-
-/** Reads `topics` from where they end now, for as long as the suite runs. */
-async function watch(topics: string[]): Promise<{ events: SeenEvent[]; stop(): Promise<void> }> {
-  const admin = kafka().admin();
-  await admin.connect();
-  const marks = new Map<string, { partition: number; offset: string }[]>();
-  try {
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      marks.set(
-        topic,
-        offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-      );
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  const consumer = kafka().consumer({ groupId: `auth-dsr-test-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  const events: SeenEvent[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      const header = (name: string) => message.headers?.[name]?.toString() ?? '';
-      events.push({
-        id: header('ce_id'),
-        topic,
-        type: header('ce_type'),
-        source: header('ce_source'),
-        key: message.key?.toString() ?? '',
-        data: JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>,
-      });
-    },
-  });
-  for (const [topic, partitions] of marks) {
-    for (const { partition, offset } of partitions) consumer.seek({ topic, partition, offset });
-  }
-  return { events, stop: () => consumer.disconnect() };
-}
-
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Every key of every object in `value`, however deep. */
-function keysOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(keysOf);
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)]);
 }
 
 describe('auth-service answers data-subject requests (legal.dsr.v1)', () => {
   let auth: TestAuth;
   let producer: kafkajs.Producer;
-  let seen: Awaited<ReturnType<typeof watch>>;
+  let seen: TopicWatcher;
 
   beforeAll(async () => {
     // Grants, warnings and feature restrictions never call identity-service; none is needed here.
     auth = await startAuth('127.0.0.1:1', {}, { dsr: true });
-    seen = await watch([DSR_TOPIC, 'auth.role.v1']);
+    seen = await watchTopics(env('KAFKA_BROKERS'), [DSR_TOPIC, 'auth.role.v1']);
     producer = kafka().producer({ allowAutoTopicCreation: false });
     await producer.connect();
   });

@@ -1,21 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { keysOf, type TopicWatcher, until, watchTopics } from '@girok/e2e/events';
 import { fulfilmentRequestedMessage } from '@girok/kit/dsr';
 import { uuidv7 } from '@girok/kit/ids';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { base32Decode, totpCode } from '../src/crypto/totp.ts';
 import { client, DSR_TOPIC, failure, newAccount, startTestIdentity, type TestIdentity } from './support.ts';
-
-interface SeenEvent {
-  readonly id: string;
-  readonly topic: string;
-  readonly type: string;
-  readonly source: string;
-  readonly key: string;
-  readonly data: Record<string, unknown>;
-}
-
-type Marks = Map<string, { partition: number; offset: string }[]>;
 
 function kafka() {
   return new kafkajs.Kafka({
@@ -24,70 +13,14 @@ function kafka() {
   });
 }
 
-/** Reads `topics` from the given offsets, for as long as the suite runs. */
-async function watch(topics: string[]): Promise<{ events: SeenEvent[]; stop(): Promise<void> }> {
-  const admin = kafka().admin();
-  await admin.connect();
-  const marks: Marks = new Map();
-  try {
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      marks.set(
-        topic,
-        offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-      );
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  const consumer = kafka().consumer({ groupId: `identity-dsr-test-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  const events: SeenEvent[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      const header = (name: string) => message.headers?.[name]?.toString() ?? '';
-      events.push({
-        id: header('ce_id'),
-        topic,
-        type: header('ce_type'),
-        source: header('ce_source'),
-        key: message.key?.toString() ?? '',
-        data: JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>,
-      });
-    },
-  });
-  for (const [topic, partitions] of marks) {
-    for (const { partition, offset } of partitions) consumer.seek({ topic, partition, offset });
-  }
-  return { events, stop: () => consumer.disconnect() };
-}
-
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Every key of every object in `value`, however deep. */
-function keysOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(keysOf);
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)]);
-}
-
 describe('identity-service answers data-subject requests (legal.dsr.v1)', () => {
   let identity: TestIdentity;
   let producer: kafkajs.Producer;
-  let seen: Awaited<ReturnType<typeof watch>>;
+  let seen: TopicWatcher;
 
   beforeAll(async () => {
     identity = await startTestIdentity({}, { dsr: true });
-    seen = await watch([DSR_TOPIC, 'identity.account.v1']);
+    seen = await watchTopics(inject('infraEnv').KAFKA_BROKERS ?? '', [DSR_TOPIC, 'identity.account.v1']);
     producer = kafka().producer({ allowAutoTopicCreation: false });
     await producer.connect();
   });
