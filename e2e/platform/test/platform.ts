@@ -8,6 +8,7 @@ import { type RunningAuthBff, startAuthBff } from '@girok/auth-bff/service';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { AccountMode, IdentityService } from '@girok/contracts/identity/v1/identity';
 import { LegalService } from '@girok/contracts/legal/v1/legal';
+import { ensureTopics } from '@girok/e2e/events';
 import { infraEnv } from '@girok/e2e/infra';
 import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
 import { startIdentityService } from '@girok/identity/service';
@@ -18,7 +19,6 @@ import { createPolicy } from '@girok/kit/resilience';
 import { loadConfig as loadLegalConfig } from '@girok/legal/config';
 import { startLegalService } from '@girok/legal/service';
 import { Metadata } from '@grpc/grpc-js';
-import kafkajs from 'kafkajs';
 import pg from 'pg';
 
 export const TOPICS = [
@@ -32,25 +32,6 @@ export const TOPICS = [
   'legal.dsr.v1',
   'audit.event.v1',
 ];
-
-export async function ensureTopics(): Promise<void> {
-  const admin = new kafkajs.Kafka({
-    brokers: infraEnv('KAFKA_BROKERS').split(','),
-    logLevel: kafkajs.logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = TOPICS.filter((t) => !existing.has(t));
-    if (missing.length > 0)
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
-        waitForLeaders: true,
-      });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 const key = () => `k1:${randomBytes(32).toString('base64')}`;
 const silent = (service: string) => createLogger({ service, level: 'silent' });
@@ -66,7 +47,7 @@ const grpcOptions = () => ({
  */
 export async function startPlatform() {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
-  await ensureTopics();
+  await ensureTopics(infraEnv('KAFKA_BROKERS'), TOPICS);
   const database = (name: string) => {
     const url = new URL(infraEnv('DATABASE_URL'));
     url.pathname = `/${name}_${suffix}`;

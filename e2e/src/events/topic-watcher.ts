@@ -77,3 +77,64 @@ export function keysOf(value: unknown): string[] {
   if (value === null || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)]);
 }
+
+const admin = (brokers: string) =>
+  new kafkajs.Kafka({ brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING }).admin();
+
+/** Creates the topics that are missing (the brokers here do not auto-create); races are harmless. */
+export async function ensureTopics(
+  brokers: string,
+  topics: readonly string[],
+  partitions = 3,
+): Promise<void> {
+  const client = admin(brokers);
+  await client.connect();
+  try {
+    const existing = new Set(await client.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await client.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+        waitForLeaders: true,
+      });
+    }
+  } catch (error) {
+    // Another suite created one at the same moment.
+    if (!/already exists/i.test(String((error as Error).message))) throw error;
+  } finally {
+    await client.disconnect();
+  }
+}
+
+/**
+ * A consumer group of its own whose offsets start at the current end of `topic`: the instance
+ * under test handles what is sent from now on, not what other suites left on the shared broker.
+ */
+export async function groupAtEnd(
+  brokers: string,
+  topic: string,
+  prefix: string,
+): Promise<{ groupId: string; drop(): Promise<void> }> {
+  const groupId = `${prefix}-${randomUUID()}`;
+  const client = admin(brokers);
+  await client.connect();
+  try {
+    const offsets = await client.fetchTopicOffsets(topic);
+    await client.setOffsets({
+      groupId,
+      topic,
+      partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+  } finally {
+    await client.disconnect();
+  }
+  return {
+    groupId,
+    drop: async () => {
+      const cleanup = admin(brokers);
+      await cleanup.connect();
+      await cleanup.deleteGroups([groupId]).catch(() => {});
+      await cleanup.disconnect();
+    },
+  };
+}

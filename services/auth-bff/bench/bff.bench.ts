@@ -5,6 +5,7 @@
 // revocation reaches 1,000 open `/ws/sessions` sockets. identity-service, auth-service and the
 // BFF run as in production: each its compiled build in a process of its own, logging to a file,
 // on fresh databases, with Kafka between them; this process is only the browsers.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { type Argon2idParams, type BenchSuite, rawArgon2Rate } from '@girok/e2e/bench';
+import { ensureTopics } from '@girok/e2e/events';
 import { TokenVerifier } from '@girok/kit/auth';
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createPolicy } from '@girok/kit/resilience';
@@ -295,22 +297,6 @@ async function stopService(service: Service): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
-}
-
-async function ensureTopics(brokers: string[]): Promise<void> {
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = TOPICS.filter((topic) => !existing.has(topic));
-    if (missing.length > 0)
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
-        waitForLeaders: true,
-      });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 interface Account {
@@ -656,7 +642,7 @@ export const suite: BenchSuite = {
   async run(env, progress) {
     const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
     const brokers = env.KAFKA_BROKERS ?? '';
-    await ensureTopics(brokers.split(','));
+    await ensureTopics(brokers, TOPICS);
     const database = (name: string) => {
       const url = new URL(env.DATABASE_URL ?? '');
       url.pathname = `/${name}`;

@@ -3,6 +3,7 @@ import { loadConfig as loadAuthConfig } from '@girok/auth/config';
 import { startAuthService } from '@girok/auth/service';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { AccountMode, IdentityService } from '@girok/contracts/identity/v1/identity';
+import { ensureTopics } from '@girok/e2e/events';
 import { infraEnv } from '@girok/e2e/infra';
 import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
 import { startIdentityService } from '@girok/identity/service';
@@ -12,7 +13,6 @@ import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
 import { loadConfig as loadLegalConfig } from '@girok/legal/config';
 import { startLegalService } from '@girok/legal/service';
-import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { type RunningAuthBff, startAuthBff } from '../src/auth-bff.ts';
 import { loadConfig } from '../src/config.ts';
@@ -30,22 +30,6 @@ const TOPICS = [
   'audit.event.v1',
 ];
 
-async function ensureTopics(brokers: string[]): Promise<void> {
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = TOPICS.filter((t) => !existing.has(t));
-    if (missing.length > 0)
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
-        waitForLeaders: true,
-      });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const key = () => `k1:${randomBytes(32).toString('base64')}`;
 const silent = (service: string) => createLogger({ service, level: 'silent' });
 
@@ -57,7 +41,7 @@ const silent = (service: string) => createLogger({ service, level: 'silent' });
 export async function startTestPlatform(options: { replicas?: number; bff?: Record<string, string> } = {}) {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
   const brokers = infraEnv('KAFKA_BROKERS');
-  await ensureTopics(brokers.split(','));
+  await ensureTopics(brokers, TOPICS);
   const database = (name: string) => {
     const url = new URL(infraEnv('DATABASE_URL'));
     url.pathname = `/${name}_${suffix}`;

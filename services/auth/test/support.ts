@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { AccountMode, IdentityService } from '@girok/contracts/identity/v1/identity';
+import { ensureTopics, groupAtEnd } from '@girok/e2e/events';
 import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
 import { type RunningIdentityService, startIdentityService } from '@girok/identity/service';
 import { TokenVerifier, type TokenVerifierOptions } from '@girok/kit/auth';
@@ -8,7 +9,6 @@ import { DomainError } from '@girok/kit/errors';
 import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
-import kafkajs from 'kafkajs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -36,57 +36,6 @@ export function env(name: string): string {
   const value = inject('infraEnv')[name];
   if (value === undefined) throw new Error(`${name} was not provided by the harness`);
   return value;
-}
-
-/** Creates the auth topics and the DSR topic when missing (the broker does not auto-create). */
-export async function ensureTopics(brokers: string[]): Promise<void> {
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = [...AUTH_TOPICS, DSR_TOPIC].filter((topic) => !existing.has(topic));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
-        waitForLeaders: true,
-      });
-    }
-  } catch (error) {
-    // Another suite created it at the same moment.
-    if (!/already exists/i.test(String((error as Error).message))) throw error;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * A DSR consumer group of this instance's own, its offsets set to the current end of
- * `legal.dsr.v1`: the instance answers the requests sent from now on (whenever its consumer
- * joins), not the ones other suites and earlier runs left on the shared broker.
- */
-async function dsrGroupAtEnd(brokers: string[]): Promise<{ groupId: string; drop(): Promise<void> }> {
-  const groupId = `auth-test-${randomUUID()}`;
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(DSR_TOPIC);
-    await admin.setOffsets({
-      groupId,
-      topic: DSR_TOPIC,
-      partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  return {
-    groupId,
-    drop: async () => {
-      const cleanup = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-      await cleanup.connect();
-      await cleanup.deleteGroups([groupId]).catch(() => {});
-      await cleanup.disconnect();
-    },
-  };
 }
 
 export function freshDatabaseUrl(prefix: string): URL {
@@ -171,10 +120,12 @@ export async function startAuth(
 ): Promise<TestAuth> {
   const url = overrides.DATABASE_URL === undefined ? freshDatabaseUrl('auth_test') : undefined;
   const brokers = env('KAFKA_BROKERS').split(',');
-  if (options.relay !== false || options.dsr === true) await ensureTopics(brokers);
+  if (options.relay !== false || options.dsr === true)
+    await ensureTopics(brokers.join(','), [...AUTH_TOPICS, DSR_TOPIC]);
   // Only suites that ask answer data-subject requests: on the shared broker an instance answers
   // every request naming auth-service, other suites' included.
-  const dsrGroup = options.dsr === true ? await dsrGroupAtEnd(brokers) : undefined;
+  const dsrGroup =
+    options.dsr === true ? await groupAtEnd(brokers.join(','), DSR_TOPIC, 'auth-test') : undefined;
   const ringText = overrides.AUTH_KEY_RING ?? `k1:${randomBytes(32).toString('base64')}`;
   const config = loadConfig({
     DATABASE_URL: url?.toString(),

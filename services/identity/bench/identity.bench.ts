@@ -3,6 +3,7 @@
 // on the same cores (measured in this run), session validations and refreshes per second. The
 // service runs as in production: its compiled build in a process of its own, with its outbox
 // relay publishing to Kafka; this process is only the gRPC client.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,9 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import { type BenchSuite, rawArgon2Rate } from '@girok/e2e/bench';
+import { ensureTopics } from '@girok/e2e/events';
 import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
 import { createPolicy } from '@girok/kit/resilience';
-import kafkajs from 'kafkajs';
 import { OWASP_ARGON2ID } from '../src/crypto/password-hasher.ts';
 
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
@@ -53,19 +54,6 @@ async function rate(
     }),
   );
   return done / ((performance.now() - started) / 1000);
-}
-
-async function ensureTopics(brokers: string[]): Promise<void> {
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = TOPICS.filter((topic) => !existing.has(topic));
-    if (missing.length > 0)
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })) });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function startService(env: Record<string, string>, progress: (m: string) => void) {
@@ -134,7 +122,7 @@ async function login(client: Client, account: { email: string; password: string 
 export const suite: BenchSuite = {
   needs: ['postgres', 'valkey', 'kafka'],
   async run(env, progress) {
-    await ensureTopics((env.KAFKA_BROKERS ?? '').split(','));
+    await ensureTopics(env.KAFKA_BROKERS ?? '', TOPICS);
     const { child, address } = await startService(env, progress);
     const client = createGrpcClient(IdentityService, address, {
       deadlineMs: 30_000,

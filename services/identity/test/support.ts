@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
+import { ensureTopics, groupAtEnd } from '@girok/e2e/events';
 import { DomainError } from '@girok/kit/errors';
 import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
-import kafkajs from 'kafkajs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -45,57 +45,6 @@ function env(name: string): string {
   return value;
 }
 
-/** Creates the identity topics and the DSR topic when missing (the broker does not auto-create). */
-export async function ensureTopics(brokers: string[]): Promise<void> {
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = [...IDENTITY_TOPICS, DSR_TOPIC].filter((topic) => !existing.has(topic));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
-        waitForLeaders: true,
-      });
-    }
-  } catch (error) {
-    // Another suite created it at the same moment.
-    if (!/already exists/i.test(String((error as Error).message))) throw error;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * A DSR consumer group of this instance's own, its offsets set to the current end of
- * `legal.dsr.v1`: the instance answers the requests sent from now on (whenever its consumer
- * joins), not the ones other suites and earlier runs left on the shared broker.
- */
-async function dsrGroupAtEnd(brokers: string[]): Promise<{ groupId: string; drop(): Promise<void> }> {
-  const groupId = `identity-test-${randomUUID()}`;
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(DSR_TOPIC);
-    await admin.setOffsets({
-      groupId,
-      topic: DSR_TOPIC,
-      partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  return {
-    groupId,
-    drop: async () => {
-      const cleanup = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-      await cleanup.connect();
-      await cleanup.deleteGroups([groupId]).catch(() => {});
-      await cleanup.disconnect();
-    },
-  };
-}
-
 export interface TestIdentity {
   readonly service: RunningIdentityService;
   readonly config: IdentityConfig;
@@ -115,10 +64,11 @@ export async function startTestIdentity(
   const base = new URL(env('DATABASE_URL'));
   base.pathname = `/identity_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const brokers = env('KAFKA_BROKERS').split(',');
-  await ensureTopics(brokers);
+  await ensureTopics(brokers.join(','), [...IDENTITY_TOPICS, DSR_TOPIC]);
   // Only suites that ask answer data-subject requests: on the shared broker an instance answers
   // every request naming identity-service, other suites' included.
-  const dsrGroup = options.dsr === true ? await dsrGroupAtEnd(brokers) : undefined;
+  const dsrGroup =
+    options.dsr === true ? await groupAtEnd(brokers.join(','), DSR_TOPIC, 'identity-test') : undefined;
   const config = loadConfig({
     DATABASE_URL: base.toString(),
     VALKEY_URL: env('VALKEY_URL'),

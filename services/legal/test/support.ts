@@ -4,6 +4,7 @@ import { startAuthService } from '@girok/auth/service';
 import { AuthService, RoleScope } from '@girok/contracts/auth/v1/auth';
 import { AccountMode, IdentityService } from '@girok/contracts/identity/v1/identity';
 import { LegalService } from '@girok/contracts/legal/v1/legal';
+import { ensureTopics, groupAtEnd } from '@girok/e2e/events';
 import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
 import { startIdentityService } from '@girok/identity/service';
 import { base32Decode, totpCode } from '@girok/identity/totp';
@@ -43,48 +44,6 @@ export function env(name: string): string {
 
 export const brokers = () => env('KAFKA_BROKERS').split(',');
 export const kafka = () => new kafkajs.Kafka({ brokers: brokers(), logLevel: kafkajs.logLevel.NOTHING });
-
-/** Creates the legal topics when missing (the broker does not auto-create). */
-async function ensureTopics(): Promise<void> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = LEGAL_TOPICS.filter((topic) => !existing.has(topic));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
-        waitForLeaders: true,
-      });
-    }
-  } catch (error) {
-    // Another suite created it at the same moment.
-    if (!/already exists/i.test(String((error as Error).message))) throw error;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * A consumer group of this instance's own with its offsets at the current end of legal.dsr.v1: the
- * instance reads what is sent from now on, not what other suites and earlier runs left behind.
- */
-async function dsrGroupAtEnd(): Promise<string> {
-  const groupId = `legal-test-${randomUUID()}`;
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets('legal.dsr.v1');
-    await admin.setOffsets({
-      groupId,
-      topic: 'legal.dsr.v1',
-      partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  return groupId;
-}
 
 const silent = (service: string) => createLogger({ service, level: 'silent' });
 const keyRing = () => `k1:${randomBytes(32).toString('base64')}`;
@@ -142,7 +101,7 @@ export async function startTestPlatform(
     url.pathname = `/${name}_${suffix}`;
     return url.toString();
   };
-  await ensureTopics();
+  await ensureTopics(env('KAFKA_BROKERS'), LEGAL_TOPICS);
   const identityService = await startIdentityService(
     loadIdentityConfig({
       DATABASE_URL: database('legal_identity'),
@@ -179,7 +138,7 @@ export async function startTestPlatform(
     IDENTITY_GRPC_ADDRESS: identityService.grpcAddress,
     AUTH_JWKS_URL: jwksUrl,
     LEGAL_ERASURE_PEPPER: randomBytes(32).toString('base64'),
-    LEGAL_CONSUMER_GROUP: await dsrGroupAtEnd(),
+    LEGAL_CONSUMER_GROUP: (await groupAtEnd(env('KAFKA_BROKERS'), 'legal.dsr.v1', 'legal-test')).groupId,
     DSR_ESCALATION_INTERVAL_MS: '100',
     HTTP_PORT: '0',
     GRPC_PORT: '0',
