@@ -4,7 +4,6 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { IdentityConfig } from './config.ts';
-import { OpenApiController, REST_CONTROLLERS } from './controllers/openapi.controller.ts';
 import { BackupCodeHasher } from './crypto/opaque-secrets.ts';
 import { PasswordHasher } from './crypto/password-hasher.ts';
 import { PasswordPolicy } from './crypto/password-policy.ts';
@@ -43,7 +42,6 @@ export class IdentityModule {}
 export function identityModule(deps: IdentityModuleDeps): DynamicModule {
   return {
     module: IdentityModule,
-    controllers: [...REST_CONTROLLERS, OpenApiController],
     providers: [
       { provide: CONFIG, useValue: deps.config },
       { provide: DATABASE, useValue: deps.db },

@@ -1,5 +1,6 @@
 import { ConfigReader } from '@girok/kit/config';
 import { KeyRing } from '@girok/kit/crypto';
+import { type CallerConfig, readCallerConfig } from '@girok/kit/rpc';
 
 export interface RateLimitConfig {
   readonly limit: number;
@@ -42,6 +43,8 @@ export interface IdentityConfig {
   readonly deletionGraceMs: number;
   readonly deletionSweepIntervalMs: number;
   readonly shutdownGraceMs: number;
+  /** Who may call: access tokens (auth-service's JWKS) and workload tokens; the metrics port. */
+  readonly callers: CallerConfig;
 }
 
 const MINUTE = 60_000;
@@ -94,6 +97,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     deletionGraceMs: 30 * DAY,
     deletionSweepIntervalMs: read.int('DELETION_SWEEP_INTERVAL_MS', MINUTE, { min: 100 }),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    callers: readCallerConfig(read, { metricsPort: 9464 }),
   };
   read.done();
   return config;

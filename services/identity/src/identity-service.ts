@@ -5,7 +5,8 @@ import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase } from '@
 import { createDsrConsumer, DsrParticipant } from '@girok/kit/dsr';
 import { InProcessBus } from '@girok/kit/events';
 import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
-import { createServiceApp } from '@girok/kit/http';
+import { createServiceApp, mountRestFace, startMetricsServer } from '@girok/kit/http';
+import { createCallerAuthenticator } from '@girok/kit/rpc';
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createOutboxRelay } from '@girok/kit/outbox';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -20,8 +21,19 @@ import { AccountService } from './services/account.service.ts';
 import { DataSubjectService } from './services/data-subject.service.ts';
 import { type Clock, systemClock } from './tokens.ts';
 
+const OPEN_API = {
+  title: 'Girok identity-service',
+  version: 'v1',
+  description:
+    'Accounts, credentials, MFA, sessions, devices and profiles. Each route is the JSON face of an ' +
+    'IdentityService RPC (girok.identity.v1) behind the access it declares; errors are RFC 9457 ' +
+    'problem+json with a stable code.',
+};
+
 export interface RunningIdentityService {
   readonly httpUrl: string;
+  /** `/metrics`, on its own port. */
+  readonly metricsUrl: string;
   readonly grpcAddress: string;
   readonly app: NestFastifyApplication;
   readonly logger: Logger;
@@ -87,14 +99,15 @@ export async function startIdentityService(
       ],
     },
   );
+  // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC.
+  const callers = createCallerAuthenticator(config.callers);
+  const services = [{ service: IdentityService, handlers: app.get(IdentityGrpcHandlers).handlers }];
+  mountRestFace(app, { services, callers, logger, openApi: OPEN_API });
   await app.listen({ port: config.httpPort, host: config.host });
   const httpPort = (app.getHttpServer().address() as { port: number }).port;
+  const metrics = await startMetricsServer(registry, config.host, config.callers.metricsPort);
 
-  const handlers = app.get(IdentityGrpcHandlers);
-  const grpc: GrpcServer = createGrpcServer({
-    logger,
-    services: [{ service: IdentityService, handlers: handlers.handlers }],
-  });
+  const grpc: GrpcServer = createGrpcServer({ logger, services, callers });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
   // Local mode: events out and DSR requests in on one bus (the process's, or one of its own).
@@ -151,6 +164,7 @@ export async function startIdentityService(
   let closing: Promise<void> | undefined;
   return {
     httpUrl: `http://${host}:${httpPort}`,
+    metricsUrl: `http://${host}:${metrics.port}/metrics`,
     grpcAddress: `${host}:${grpcPort}`,
     app,
     logger,
@@ -160,6 +174,7 @@ export async function startIdentityService(
         // The DSR consumer with the rest of the work: an answer committed meanwhile is still relayed.
         await Promise.all([grpc.shutdown(config.shutdownGraceMs), app.close(), dsr?.stop()]);
         await relay?.stop();
+        await metrics.close();
         await store.close();
         await db.destroy();
       })();

@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import { ensureTopics, groupAtEnd } from '@girok/e2e/events';
 import { DomainError } from '@girok/kit/errors';
-import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
+import type { GrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { TestCallers } from '@girok/kit/testing';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -52,6 +53,9 @@ export interface TestIdentity {
   /** Direct access to the service's own database, for asserting what was (not) written. */
   readonly db: Kysely<IdentityDatabase>;
   readonly clock: TestClock;
+  /** The workload issuer and token authority the service trusts (forge credentials with it). */
+  readonly callers: TestCallers;
+  /** REST as a well-behaved caller: the credentials the route's RPC declares. */
   rest(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
 }
@@ -69,7 +73,9 @@ export async function startTestIdentity(
   // every request naming identity-service, other suites' included.
   const dsrGroup =
     options.dsr === true ? await groupAtEnd(brokers.join(','), DSR_TOPIC, 'identity-test') : undefined;
+  const callers = await TestCallers.start();
   const config = loadConfig({
+    ...callers.env(),
     DATABASE_URL: base.toString(),
     VALKEY_URL: env('VALKEY_URL'),
     KAFKA_BROKERS: brokers.join(','),
@@ -92,7 +98,7 @@ export async function startTestIdentity(
     dsr: false,
     ...options,
   });
-  const grpc = createGrpcClient(IdentityService, service.grpcAddress, {
+  const grpc = callers.asDeclared(IdentityService, service.grpcAddress, {
     deadlineMs: 10_000,
     policy: createPolicy({ name: 'identity-test', retry: { maxRetries: 0 } }),
   });
@@ -105,10 +111,15 @@ export async function startTestIdentity(
     grpc,
     db,
     clock,
-    rest: (method, path, body, headers = {}) =>
+    callers,
+    rest: async (method, path, body, headers = {}) =>
       fetch(`${service.httpUrl}${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        headers: {
+          ...(await callers.restHeaders(IdentityService, method, path, body)),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       }),
     close: async () => {
@@ -116,6 +127,7 @@ export async function startTestIdentity(
       await service.close();
       await db.destroy();
       await dsrGroup?.drop();
+      await callers.close();
       const admin = new pg.Client({ connectionString: env('DATABASE_URL') });
       await admin.connect();
       await admin.query(

@@ -9,8 +9,8 @@ import { ProfileService } from '../services/profile.service.ts';
 import { SessionService } from '../services/session.service.ts';
 
 /**
- * `girok.identity.v1.IdentityService` over gRPC: one line per RPC. Callers are other services
- * inside the mesh (the BFF, auth-service); end users never reach this port.
+ * `girok.identity.v1.IdentityService`: one line per RPC, served by the kit on gRPC and REST alike
+ * behind each RPC's access declaration (proto), so a handler only runs for a verified caller.
  */
 @Injectable()
 export class IdentityGrpcHandlers {
@@ -46,7 +46,7 @@ export class IdentityGrpcHandlers {
       revokeSession: (request) => sessions.revokeOne(request),
       revokeAllSessions: (request) => sessions.revokeAll(request),
       listDevices: (request) => devices.list(request),
-      trustDevice: (request) => devices.trust(request),
+      trustDevice: (request, call) => devices.trust(request, call.caller),
       revokeDevice: (request) => devices.revoke(request),
       getProfile: (request) => profiles.get(request),
       updateProfile: (request) => profiles.update(request),

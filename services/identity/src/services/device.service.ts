@@ -1,3 +1,4 @@
+import type { Caller } from '@girok/kit/rpc';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type {
   ListDevicesRequest,
@@ -44,8 +45,29 @@ export class DeviceService {
     return { devices: (await this.#devices.listByAccount(request.accountId)).map(toDevice) };
   }
 
-  async trust(request: TrustDeviceRequest): Promise<MessageInitShape<typeof TrustDeviceResponseSchema>> {
+  /**
+   * Trusting a device lets its next logins skip the second factor, so only a session that completed
+   * MFA on that very device may do it (a password alone must not buy a trusted device). Untrusting
+   * needs no more than the account's own token.
+   */
+  async trust(
+    request: TrustDeviceRequest,
+    caller: Caller,
+  ): Promise<MessageInitShape<typeof TrustDeviceResponseSchema>> {
     requireIds({ account_id: request.accountId, device_id: request.deviceId });
+    if (request.trusted) {
+      const session = caller.kind === 'user' ? await this.#sessions.find(caller.sessionId) : undefined;
+      assertThat(
+        session !== undefined &&
+          session.account_id === request.accountId &&
+          session.device_id === request.deviceId &&
+          session.mfa_verified &&
+          session.revoked_at === null,
+        'FAILED_PRECONDITION',
+        'MFA_REQUIRED_ON_DEVICE',
+        'Trust a device from a session on that device that completed a second factor',
+      );
+    }
     return this.#db.transaction().execute(async (tx) => {
       const device = await this.#devices.setTrusted(request.accountId, request.deviceId, request.trusted, tx);
       assertThat(device, 'NOT_FOUND', 'DEVICE_NOT_FOUND', 'No such active device');

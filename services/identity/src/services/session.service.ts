@@ -227,6 +227,11 @@ export class SessionService {
     };
   }
 
+  /** One session as stored, or undefined. */
+  find(sessionId: string): Promise<SessionRow | undefined> {
+    return this.#sessions.findById(sessionId);
+  }
+
   async validate(
     request: ValidateSessionRequest,
   ): Promise<MessageInitShape<typeof ValidateSessionResponseSchema>> {

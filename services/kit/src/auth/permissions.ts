@@ -19,7 +19,7 @@ export function firstMatch(patterns: readonly string[], permission: string): str
  * metadata), verified locally. Missing or invalid → UNAUTHENTICATED.
  */
 export async function authenticate(
-  verifier: TokenVerifier,
+  verifier: Pick<TokenVerifier, 'verify'>,
   authorization: string | readonly (string | Buffer)[] | undefined,
 ): Promise<AccessTokenClaims> {
   const value = Array.isArray(authorization) ? authorization[0] : authorization;

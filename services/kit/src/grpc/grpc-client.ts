@@ -12,6 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import { currentRequestId, REQUEST_ID_KEY, requestIdFrom } from '../context/request-context.ts';
 import type { Logger } from '../logging/logger.ts';
+import { WORKLOAD_TOKEN_HEADER } from '../rpc/caller.ts';
 import { createPolicy, type ResiliencePolicy } from '../resilience/resilience-policy.ts';
 import { domainErrorFromStatus, statusName } from './grpc-errors.ts';
 import { grpcServiceDefinition, methodPath } from './service-definition.ts';
@@ -30,6 +31,11 @@ export interface GrpcClientOptions {
   readonly credentials?: ChannelCredentials;
   /** grpc-js channel options and client interceptors (keepalive, reconnect backoff, ...). */
   readonly channelOptions?: ClientOptions;
+  /**
+   * The calling component's own credential: its workload token is read for every attempt (the
+   * kubelet rotates the file) and sent as `girok-workload`.
+   */
+  readonly workload?: { token(): Promise<string> };
 }
 
 export interface GrpcCallOptions {
@@ -124,7 +130,11 @@ export function createGrpcClient<S extends DescService>(
       const metadata = callOptions.metadata?.clone() ?? new Metadata();
       // Every attempt of one call carries the same id, so the server's logs tie them together.
       metadata.set(REQUEST_ID_KEY, currentRequestId() ?? requestIdFrom(undefined));
-      return policy.execute((signal) => attempt(request, metadata, signal), callOptions.signal);
+      const workload = options.workload;
+      return policy.execute(async (signal) => {
+        if (workload !== undefined) metadata.set(WORKLOAD_TOKEN_HEADER, await workload.token());
+        return attempt(request, metadata, signal);
+      }, callOptions.signal);
     };
   }
   return client as GrpcClient<S>;

@@ -1,13 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { DescMethod, DescService } from '@bufbuild/protobuf';
+import { accessOf } from '@girok/contracts/access';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from '../logging/logger.ts';
+import { type CallerAuthenticator, WORKLOAD_TOKEN_HEADER } from '../rpc/caller.ts';
 import { grpcServiceDefinition } from './service-definition.ts';
-import { type InFlight, type ServiceHandlers, serveUnary, type UnaryHandler } from './unary-handler.ts';
+import {
+  type CallGuard,
+  type InFlight,
+  type ServiceHandlers,
+  serveUnary,
+  type UnaryHandler,
+} from './unary-handler.ts';
 
 export type { ServingStatus } from 'grpc-health-check';
 
@@ -28,7 +36,14 @@ export interface GrpcServerOptions<T extends readonly DescService[]> {
    */
   readonly imagePath?: string;
   readonly services: { readonly [K in keyof T]: ServiceImplementation<T[K]> };
+  /** Enforces every method's access declaration before its handler runs. */
+  readonly callers: CallerAuthenticator;
 }
+
+const first = (values: readonly (string | Buffer)[]): string | undefined => {
+  const value = values[0];
+  return value === undefined ? undefined : value.toString();
+};
 
 /**
  * A grpc-js server for protobuf-es services, with grpc.health.v1 and server reflection.
@@ -40,12 +55,23 @@ export class GrpcServer {
   readonly #logger: Logger;
   readonly #serviceNames: readonly string[];
   readonly #inFlight: InFlight = { count: 0 };
+  readonly #guard: CallGuard;
   #port: number | undefined;
   #shutdown: Promise<void> | undefined;
 
   constructor(options: GrpcServerOptions<readonly DescService[]>) {
     this.#logger = options.logger.child({ component: 'grpc-server' });
     this.#serviceNames = options.services.map(({ service }) => service.typeName);
+    const callers = options.callers;
+    this.#guard = (method, request, metadata) =>
+      callers.check(
+        method,
+        {
+          authorization: first(metadata.get('authorization')),
+          workload: first(metadata.get(WORKLOAD_TOKEN_HEADER)),
+        },
+        request,
+      );
     // NOT_SERVING until listen(): a probe that reaches a half-started server must not pass.
     this.#health = new HealthImplementation(
       Object.fromEntries(['', ...this.#serviceNames].map((name) => [name, 'NOT_SERVING' as const])),
@@ -120,9 +146,16 @@ export class GrpcServer {
   ): UntypedServiceImplementation {
     const implementation: UntypedServiceImplementation = {};
     for (const method of service.methods) {
+      accessOf(method); // a method that declares no access is never served
       const handler = handlers[method.localName] as UnaryHandler<DescMethod> | undefined;
       // A method without a handler still gets served: it answers UNIMPLEMENTED with a trailer.
-      implementation[method.localName] = serveUnary(method, handler, this.#logger, this.#inFlight);
+      implementation[method.localName] = serveUnary(
+        method,
+        handler,
+        this.#logger,
+        this.#inFlight,
+        this.#guard,
+      );
     }
     return implementation;
   }

@@ -10,6 +10,7 @@ import {
 import { REQUEST_ID_KEY, requestIdFrom, runWithContext } from '../context/request-context.ts';
 import { DomainError, toDomainError } from '../errors/domain-error.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { Caller } from '../rpc/caller.ts';
 import { errorDetailTrailer, statusName } from './grpc-errors.ts';
 import { methodPath } from './service-definition.ts';
 
@@ -33,7 +34,12 @@ export interface CallContext {
   readonly deadline: Date | undefined;
   /** Aborts when the caller cancels or the deadline passes; pass it to I/O the handler starts. */
   readonly signal: AbortSignal;
+  /** Who calls, verified against the method's access declaration before the handler runs. */
+  readonly caller: Caller;
 }
+
+/** Proves who makes a call and that the method's declaration admits them (throws otherwise). */
+export type CallGuard = (method: DescMethod, request: Message, metadata: Metadata) => Promise<Caller>;
 
 export type UnaryHandler<M extends DescMethod> = (
   request: MessageShape<M['input']>,
@@ -51,8 +57,8 @@ export interface InFlight {
 }
 
 /**
- * The one place a unary call is served: it reads or mints the request id and runs the handler
- * inside its context, echoes the id in the response headers, rejects calls whose deadline has
+ * The one place a unary call is served: it reads or mints the request id, has the guard verify the
+ * caller against the method's access declaration, and runs the handler inside its context, echoes the id in the response headers, rejects calls whose deadline has
  * already passed, aborts the handler's signal on cancellation or deadline, turns whatever the
  * handler threw into a safe status plus a `girok-error-bin` trailer, and logs one line per call
  * (method, gRPC code, duration, request id; never the request or response body).
@@ -62,6 +68,7 @@ export function serveUnary(
   handler: UnaryHandler<DescMethod> | undefined,
   logger: Logger,
   inFlight: InFlight,
+  guard: CallGuard,
 ): handleUnaryCall<Message, Message> {
   const path = methodPath(method);
   return (call: ServerUnaryCall<Message, Message>, callback: sendUnaryData<Message>) => {
@@ -181,16 +188,20 @@ export function serveUnary(
     }
     if (handler === undefined) return unimplemented();
 
-    const context: CallContext = {
-      method: path,
-      requestId,
-      metadata: call.metadata,
-      peer: call.getPeer(),
-      deadline,
-      signal: controller.signal,
-    };
     const run = async () => {
-      const response = await runWithContext({ requestId }, () => handler(call.request, context));
+      const response = await runWithContext({ requestId }, async () => {
+        const caller = await guard(method, call.request, call.metadata);
+        const context: CallContext = {
+          method: path,
+          requestId,
+          metadata: call.metadata,
+          peer: call.getPeer(),
+          deadline,
+          signal: controller.signal,
+          caller,
+        };
+        return handler(call.request, context);
+      });
       return create(method.output, response);
     };
     run().then(succeed, fail);

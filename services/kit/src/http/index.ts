@@ -2,5 +2,5 @@ export * from './openapi.ts';
 export * from './problem-details.filter.ts';
 export * from './problem-details.ts';
 export * from './request-context.interceptor.ts';
-export * from './rest-rpc.ts';
 export * from './service-app.ts';
+export * from './metrics-server.ts';

@@ -1,6 +1,5 @@
-import { type DescEnum, type DescField, type DescMessage, ScalarType } from '@bufbuild/protobuf';
-import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { type RestRoute, restRouteOf } from './rest-rpc.ts';
+import { type DescEnum, type DescField, type DescMessage, type DescService, ScalarType } from '@bufbuild/protobuf';
+import { Audience, accessOf, httpOf, type MethodAccess } from '@girok/contracts/access';
 
 type Schema = Record<string, unknown>;
 
@@ -82,6 +81,8 @@ class SchemaCollector {
   }
 }
 
+const PROBLEM_CONTENT = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
+
 const PROBLEM: Schema = {
   type: 'object',
   description: 'RFC 9457 problem details',
@@ -101,34 +102,64 @@ const PROBLEM: Schema = {
   },
 };
 
-function routesOf(controller: new (...args: never[]) => unknown): { path: string; route: RestRoute }[] {
-  const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '/');
-  const prototype = controller.prototype as Record<string, unknown>;
-  return Object.getOwnPropertyNames(prototype).flatMap((name) => {
-    const handler = prototype[name];
-    const route = typeof handler === 'function' ? restRouteOf(handler) : undefined;
-    if (route === undefined) return [];
-    const path = `/${[base, route.path].join('/')}`.replace(/\/+/g, '/').replace(/\/$/, '');
-    return [{ path: path.replace(/:(\w+)/g, '{$1}'), route }];
-  });
+const SECURITY_SCHEMES: Schema = {
+  accessToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: "An access token of auth-service (end users, admins, operators): authorization: Bearer <token>",
+  },
+  workloadToken: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'girok-workload',
+    description:
+      "A platform component's workload token (its projected ServiceAccount token, audience girok)",
+  },
+};
+
+/** The OpenAPI security requirement of a method, from its access declaration. */
+function securityOf(access: MethodAccess): Schema[] {
+  if (access.audience === Audience.PUBLIC) return [];
+  const workloads = access.workloads.length > 0 ? [{ workloadToken: [] }] : [];
+  if (access.audience === Audience.WORKLOADS) return workloads;
+  return [{ accessToken: [] }, ...workloads];
+}
+
+function describeAccess(access: MethodAccess): string {
+  const callers = access.workloads.join(', ');
+  switch (access.audience) {
+    case Audience.PUBLIC:
+      return 'Public: no credentials.';
+    case Audience.WORKLOADS:
+      return `Platform components only: ${callers}.`;
+    case Audience.PERMISSION:
+      return `Needs an access token holding ${access.permission}${callers === '' ? '' : ` (or the component ${callers})`}.`;
+    default:
+      return `Needs an end-user access token${access.accountField === '' ? '' : access.permission === '' ? '; own account only' : `; other accounts need ${access.permission}`}${callers === '' ? '' : ` (or the component ${callers})`}.`;
+  }
 }
 
 /**
- * The OpenAPI 3.1 document of a service's REST face, generated from its `@RestRpc` routes and the
- * proto messages they carry, so the document cannot drift from the code.
+ * The OpenAPI 3.1 document of a service's REST face, generated from its RPCs' `http` and `access`
+ * declarations and the proto messages they carry, so the document cannot drift from the code.
  */
-export function buildOpenApi(info: OpenApiInfo, controllers: (new (...args: never[]) => unknown)[]): Schema {
+export function buildOpenApi(info: OpenApiInfo, services: readonly DescService[]): Schema {
   const schemas = new SchemaCollector();
   const paths: Record<string, Record<string, Schema>> = {};
-  for (const controller of controllers) {
-    for (const { path, route } of routesOf(controller)) {
-      const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
-      const withBody = route.verb !== 'GET' && route.verb !== 'DELETE';
+  for (const service of services) {
+    for (const method of service.methods) {
+      const http = httpOf(method);
+      if (http === undefined) continue;
+      const access = accessOf(method);
+      const withBody = http.method !== 'GET' && http.method !== 'DELETE';
       const operation: Schema = {
-        operationId: route.rpc.localName,
-        summary: route.summary,
-        tags: [route.rpc.parent.name],
-        parameters: pathParams.map((name) => ({
+        operationId: method.localName,
+        summary: http.summary,
+        description: describeAccess(access),
+        tags: [service.name],
+        security: securityOf(access),
+        parameters: http.pathParams.map((name) => ({
           name,
           in: 'path',
           required: true,
@@ -138,31 +169,33 @@ export function buildOpenApi(info: OpenApiInfo, controllers: (new (...args: neve
           ? {
               requestBody: {
                 required: true,
-                content: { 'application/json': { schema: schemas.ref(route.rpc.input) } },
+                content: { 'application/json': { schema: schemas.ref(method.input) } },
               },
             }
           : {}),
         responses: {
-          [String(route.status)]: {
+          [String(http.status)]: {
             description: 'OK',
-            content: { 'application/json': { schema: schemas.ref(route.rpc.output) } },
+            content: { 'application/json': { schema: schemas.ref(method.output) } },
           },
-          default: {
-            description: 'Error',
-            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-          },
+          ...(access.audience === Audience.PUBLIC
+            ? {}
+            : {
+                '401': { description: 'No acceptable credentials', content: PROBLEM_CONTENT },
+                '403': { description: 'The caller may not do this', content: PROBLEM_CONTENT },
+              }),
+          default: { description: 'Error', content: PROBLEM_CONTENT },
         },
       };
       if (!withBody)
-        operation['x-query'] =
-          `fields of ${route.rpc.input.typeName} as query parameters (dotted for nested)`;
-      paths[path] = { ...paths[path], [route.verb.toLowerCase()]: operation };
+        operation['x-query'] = `fields of ${method.input.typeName} as query parameters (dotted for nested)`;
+      paths[http.path] = { ...paths[http.path], [http.method.toLowerCase()]: operation };
     }
   }
   return {
     openapi: '3.1.0',
     info,
     paths,
-    components: { schemas: { Problem: PROBLEM, ...schemas.components } },
+    components: { schemas: { Problem: PROBLEM, ...schemas.components }, securitySchemes: SECURITY_SCHEMES },
   };
 }

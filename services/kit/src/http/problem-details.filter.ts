@@ -19,6 +19,36 @@ function fromHttpException(error: HttpException): DomainError {
   return toDomainError(error);
 }
 
+/**
+ * Sends any failure as problem+json with a code and the correlation id; never driver text. The one
+ * translation for the Nest filter and the kit's REST face alike.
+ */
+export function sendProblem(
+  exception: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): void {
+  const fastifyStatus = (exception as { statusCode?: unknown }).statusCode;
+  const error =
+    exception instanceof HttpException
+      ? fromHttpException(exception)
+      : !(exception instanceof DomainError) &&
+          typeof fastifyStatus === 'number' &&
+          fastifyStatus >= 400 &&
+          fastifyStatus < 500
+        ? fromHttpException(new HttpException('', fastifyStatus))
+        : toDomainError(exception);
+  const correlationId = currentRequestId() ?? String(request.id);
+  if (error.kind === 'INTERNAL' || error.kind === 'UNAVAILABLE') {
+    logger.error({ err: error.cause ?? error, code: error.code, url: request.url }, 'request failed');
+  }
+  const body = toProblemDetails(error, request.url.split('?')[0] ?? request.url, correlationId);
+  reply.header(REQUEST_ID_KEY, correlationId);
+  if (error.retryAfterSeconds > 0) reply.header('retry-after', String(error.retryAfterSeconds));
+  reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
 /** Every REST error leaves as problem+json with a code and the correlation id; never driver text. */
 export class ProblemDetailsFilter implements ExceptionFilter {
   readonly #logger: Logger;
@@ -31,23 +61,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     // GraphQL resolvers: the error goes back to the GraphQL layer, whose formatter gives it a code.
     if (host.getType() !== 'http') return exception;
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    const fastifyStatus = (exception as { statusCode?: unknown }).statusCode;
-    const error =
-      exception instanceof HttpException
-        ? fromHttpException(exception)
-        : typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500
-          ? fromHttpException(new HttpException('', fastifyStatus))
-          : toDomainError(exception);
-    const correlationId = currentRequestId() ?? String(request.id);
-    if (error.kind === 'INTERNAL' || error.kind === 'UNAVAILABLE') {
-      this.#logger.error({ err: error.cause ?? error, code: error.code, url: request.url }, 'request failed');
-    }
-    const body = toProblemDetails(error, request.url.split('?')[0] ?? request.url, correlationId);
-    reply.header(REQUEST_ID_KEY, correlationId);
-    if (error.retryAfterSeconds > 0) reply.header('retry-after', String(error.retryAfterSeconds));
-    reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+    sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.#logger);
     return undefined;
   }
 }

@@ -7,7 +7,11 @@ import { REQUEST_ID_KEY, requestIdFrom } from '../context/request-context.ts';
 import type { Logger } from '../logging/logger.ts';
 import { ProblemDetailsFilter } from './problem-details.filter.ts';
 import { RequestContextInterceptor } from './request-context.interceptor.ts';
-import { RestRpcResponseInterceptor } from './rest-rpc.ts';
+import type { DescService } from '@bufbuild/protobuf';
+import type { ServiceImplementation } from '../grpc/grpc-server.ts';
+import type { CallerAuthenticator } from '../rpc/caller.ts';
+import { registerRestFace } from '../rpc/rest-face.ts';
+import { buildOpenApi, type OpenApiInfo } from './openapi.ts';
 
 /** Nest's framework logs through the service's pino logger. */
 function nestLogger(logger: Logger): LoggerService {
@@ -36,8 +40,9 @@ export interface ServiceAppOptions {
 type ModuleClass = NonNullable<ModuleMetadata['imports']>[number];
 
 /**
- * A service's HTTP face: NestJS on Fastify with problem+json errors, request ids, the REST↔RPC
- * serialiser, `/health/live`, `/health/ready`, `/metrics`, and graceful shutdown through
+ * A service's HTTP face: NestJS on Fastify with problem+json errors, request ids, the REST face of
+ * its RPCs, `/openapi.json`, `/health/live`, `/health/ready` (metrics are on their own port, see
+ * `startMetricsServer`), and graceful shutdown through
  * `app.close()` (Fastify finishes in-flight requests and answers 503 to new ones). No Nest signal
  * hooks: the service's own close() orders the shutdown (gRPC, HTTP, relay, pools) and exits.
  */
@@ -57,9 +62,34 @@ export async function createServiceApp(
     abortOnError: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter(options.logger));
-  app.useGlobalInterceptors(new RequestContextInterceptor(), new RestRpcResponseInterceptor());
-  registerOperationalRoutes(app.getHttpAdapter().getInstance(), options);
+  app.useGlobalInterceptors(new RequestContextInterceptor());
+  const fastify = app.getHttpAdapter().getInstance();
+  registerOperationalRoutes(fastify, options);
+
   return app;
+}
+
+/**
+ * The REST face of a service's RPCs (from their `http` declarations, behind their `access`
+ * declarations: the same handlers and guard as the gRPC face) and its OpenAPI document at
+ * `/openapi.json`. Call before `listen`.
+ */
+export function mountRestFace(
+  app: NestFastifyApplication,
+  options: {
+    readonly services: readonly ServiceImplementation[];
+    readonly callers: CallerAuthenticator;
+    readonly openApi: OpenApiInfo;
+    readonly logger: Logger;
+  },
+): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  registerRestFace(fastify, options);
+  const document = buildOpenApi(
+    options.openApi,
+    options.services.map(({ service }) => service as DescService),
+  );
+  fastify.get('/openapi.json', async () => document);
 }
 
 function registerOperationalRoutes(fastify: FastifyInstance, options: ServiceAppOptions): void {
@@ -96,9 +126,5 @@ function registerOperationalRoutes(fastify: FastifyInstance, options: ServiceApp
     const ready = results.every(([, state]) => state === 'ok');
     reply.status(ready ? 200 : 503);
     return { status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) };
-  });
-  fastify.get('/metrics', async (_request, reply) => {
-    reply.type(options.registry.contentType);
-    return options.registry.metrics();
   });
 }
