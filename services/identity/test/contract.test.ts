@@ -139,28 +139,34 @@ describe('the REST and gRPC contract', () => {
     expect(validity.valid).toBe(true);
   });
 
-  it('serves an OpenAPI 3.1 document listing every REST route with its proto-derived schemas', async () => {
+  it('serves an OpenAPI 3.1 document listing every REST route with its proto-derived schemas and security', async () => {
     const doc = (await (await identity.rest('GET', '/openapi.json')).json()) as {
       openapi: string;
-      paths: Record<string, Record<string, { operationId: string }>>;
-      components: { schemas: Record<string, unknown> };
+      paths: Record<string, Record<string, { operationId: string; security: Record<string, string[]>[] }>>;
+      components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
     };
     expect(doc.openapi).toBe('3.1.0');
     const operations = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
     expect(operations).toHaveLength(23); // every IdentityService RPC has its REST route
-    expect(doc.paths['/v1/accounts/{accountId}/sessions/{sessionId}']?.delete?.operationId).toBe(
+    expect(doc.paths['/v1/accounts/{account_id}/sessions/{session_id}']?.delete?.operationId).toBe(
       'revokeSession',
     );
     expect(doc.components.schemas['girok.identity.v1.CreateAccountRequest']).toBeDefined();
+    // The security of each operation is its access declaration: a user token for one's own sessions,
+    // only the BFF's workload token for a password login.
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['accessToken', 'workloadToken']);
+    expect(doc.paths['/v1/accounts/{account_id}/sessions']?.get?.security).toEqual([{ accessToken: [] }]);
+    expect(doc.paths['/v1/authenticate']?.post?.security).toEqual([{ workloadToken: [] }]);
   });
 
-  it('health, readiness and metrics are served', async () => {
+  it('health and readiness are served on the API port, metrics only on their own port', async () => {
     expect((await identity.rest('GET', '/health/live')).status).toBe(200);
     const ready = (await (await identity.rest('GET', '/health/ready')).json()) as {
       checks: Record<string, string>;
     };
     expect(ready.checks).toEqual({ postgres: 'ok', valkey: 'ok' });
-    const metrics = await (await identity.rest('GET', '/metrics')).text();
+    expect((await identity.rest('GET', '/metrics')).status).toBe(404);
+    const metrics = await (await fetch(identity.service.metricsUrl)).text();
     expect(metrics).toContain('http_server_request_duration_seconds');
   });
 });

@@ -2,11 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import { status } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../src/errors/index.ts';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '../src/grpc/index.ts';
 import { CIRCUIT_BREAKER_STATE_METRIC, createPolicy, type PolicyOptions } from '../src/resilience/index.ts';
+import { TestCallers } from '../src/testing/index.ts';
 import { callCounter, captureLogger, freePort } from './grpc-fixtures.ts';
+
+// The servers here trust this issuer and authority; clients call as the BFF (which GetAccount and
+// CreateAccount admit), so these suites exercise the plumbing behind a real access check.
+const callers = await TestCallers.start();
+afterAll(() => callers.close());
 
 const HALF_OPEN_AFTER_MS = 300;
 
@@ -25,6 +31,7 @@ describe('gRPC client resilience against a real server', () => {
   async function startServer(port: number) {
     const handled = { getAccount: 0, createAccount: 0 };
     const server = createGrpcServer({
+      callers: callers.authenticator(),
       logger: captureLogger().logger,
       services: [
         {
@@ -59,6 +66,7 @@ describe('gRPC client resilience against a real server', () => {
       ...policy,
     });
     const identity = createGrpcClient(IdentityService, `127.0.0.1:${port}`, {
+      workload: callers.workload('auth-bff'),
       deadlineMs: 1_000,
       policy: resilience,
       channelOptions: { ...FAST_RECONNECT, interceptors: [counter.interceptor] },

@@ -24,7 +24,13 @@ import {
   type GrpcServer,
 } from '../src/grpc/index.ts';
 import { createPolicy } from '../src/resilience/index.ts';
+import { TestCallers } from '../src/testing/index.ts';
 import { captureLogger, rawCall } from './grpc-fixtures.ts';
+
+// The servers here trust this issuer and authority; clients call as the BFF (which GetAccount and
+// CreateAccount admit), so these suites exercise the plumbing behind a real access check.
+const callers = await TestCallers.start();
+afterAll(() => callers.close());
 
 const DRIVER_TEXT = 'password authentication failed for user "identity" at 10.0.0.5:5432';
 
@@ -37,6 +43,7 @@ interface Seen {
 
 function startIdentity(seen: Seen, logger = captureLogger().logger): GrpcServer {
   return createGrpcServer({
+    callers: callers.authenticator(),
     logger,
     services: [
       {
@@ -86,6 +93,7 @@ describe('gRPC server and client over a real connection', () => {
     server = startIdentity(seen, logs.logger);
     address = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
     client = createGrpcClient(IdentityService, address, {
+      workload: callers.workload('auth-bff'),
       deadlineMs: 2_000,
       policy: createPolicy({ name: 'identity-service', retry: { maxRetries: 0 } }),
     });
@@ -128,6 +136,7 @@ describe('gRPC server and client over a real connection', () => {
   it('an unexpected error arrives as INTERNAL with the request id and no internal text', async () => {
     const metadata = new Metadata();
     metadata.set('x-request-id', 'req-boom-1');
+    metadata.set('girok-workload', await callers.workload('auth-bff').token());
     const raw = await rawCall(address, IdentityService.method.getAccount, { accountId: 'boom' }, metadata);
     expect(raw.error?.code).toBe(status.INTERNAL);
     expect(raw.error?.details).toBe('Internal error (request id req-boom-1)');
@@ -168,6 +177,7 @@ describe('gRPC server and client over a real connection', () => {
 
     const metadata = new Metadata();
     metadata.set('x-request-id', 'req-echo-7');
+    metadata.set('girok-workload', await callers.workload('auth-bff').token());
     const raw = await rawCall(address, IdentityService.method.getAccount, { accountId: 'acc-3' }, metadata);
     expect(raw.error).toBeNull();
     expect(raw.headers?.get('x-request-id')).toEqual(['req-echo-7']);
@@ -176,6 +186,7 @@ describe('gRPC server and client over a real connection', () => {
   it('mints a request id when the caller sends none (or an unsafe one), and echoes it', async () => {
     const metadata = new Metadata();
     metadata.set('x-request-id', 'not a valid id; drop table');
+    metadata.set('girok-workload', await callers.workload('auth-bff').token());
     const raw = await rawCall(address, IdentityService.method.getAccount, { accountId: 'acc-4' }, metadata);
     const echoed = raw.headers?.get('x-request-id')[0];
     expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
@@ -184,6 +195,7 @@ describe('gRPC server and client over a real connection', () => {
 
   it('a call whose deadline passes is DEADLINE_EXCEEDED and the handler signal aborts', async () => {
     const deadlined = createGrpcClient(IdentityService, address, {
+      workload: callers.workload('auth-bff'),
       deadlineMs: 150,
       policy: createPolicy({ name: 'identity-service', retry: { maxRetries: 0 } }),
     });
@@ -289,6 +301,7 @@ describe('graceful shutdown', () => {
     const server = startIdentity({ requestIds: [], contexts: [] });
     const address = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
     const client = createGrpcClient(IdentityService, address, {
+      workload: callers.workload('auth-bff'),
       deadlineMs: 5_000,
       policy: createPolicy({ name: 'identity-service', retry: { maxRetries: 0 } }),
     });
@@ -311,6 +324,7 @@ describe('graceful shutdown', () => {
     const server = startIdentity(seen);
     const address = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
     const client = createGrpcClient(IdentityService, address, {
+      workload: callers.workload('auth-bff'),
       deadlineMs: 5_000,
       policy: createPolicy({ name: 'identity-service', retry: { maxRetries: 0 } }),
     });

@@ -1,4 +1,3 @@
-import type { Caller } from '@girok/kit/rpc';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type {
   ListDevicesRequest,
@@ -10,6 +9,7 @@ import type {
 } from '@girok/contracts/identity/v1/identity';
 import { assertThat } from '@girok/kit/errors';
 import { appendEvents } from '@girok/kit/outbox';
+import type { Caller } from '@girok/kit/rpc';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { toDevice } from '../dtos/identity.dto.ts';

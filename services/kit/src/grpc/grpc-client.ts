@@ -12,8 +12,8 @@ import {
 } from '@grpc/grpc-js';
 import { currentRequestId, REQUEST_ID_KEY, requestIdFrom } from '../context/request-context.ts';
 import type { Logger } from '../logging/logger.ts';
-import { WORKLOAD_TOKEN_HEADER } from '../rpc/caller.ts';
 import { createPolicy, type ResiliencePolicy } from '../resilience/resilience-policy.ts';
+import { WORKLOAD_TOKEN_HEADER } from '../rpc/caller.ts';
 import { domainErrorFromStatus, statusName } from './grpc-errors.ts';
 import { grpcServiceDefinition, methodPath } from './service-definition.ts';
 

@@ -11,7 +11,11 @@ export interface MetricsServer {
  * routes it and the network policy admits only the monitoring namespace to it. Anything else
  * answers 404.
  */
-export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
+export async function startMetricsServer(
+  registry: Registry,
+  host: string,
+  port: number,
+): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -23,7 +27,9 @@ export async function startMetricsServer(registry: Registry, host: string, port:
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(new Error(`metrics server could not bind ${host}:${port}`, { cause: error })));
+    server.once('error', (error) =>
+      reject(new Error(`metrics server could not bind ${host}:${port}`, { cause: error })),
+    );
     server.listen(port, host, () => resolve());
   });
   return {

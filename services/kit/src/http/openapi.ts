@@ -1,4 +1,10 @@
-import { type DescEnum, type DescField, type DescMessage, type DescService, ScalarType } from '@bufbuild/protobuf';
+import {
+  type DescEnum,
+  type DescField,
+  type DescMessage,
+  type DescService,
+  ScalarType,
+} from '@bufbuild/protobuf';
 import { Audience, accessOf, httpOf, type MethodAccess } from '@girok/contracts/access';
 
 type Schema = Record<string, unknown>;
@@ -107,14 +113,14 @@ const SECURITY_SCHEMES: Schema = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: "An access token of auth-service (end users, admins, operators): authorization: Bearer <token>",
+    description:
+      'An access token of auth-service (end users, admins, operators): authorization: Bearer <token>',
   },
   workloadToken: {
     type: 'apiKey',
     in: 'header',
     name: 'girok-workload',
-    description:
-      "A platform component's workload token (its projected ServiceAccount token, audience girok)",
+    description: "A platform component's workload token (its projected ServiceAccount token, audience girok)",
   },
 };
 

@@ -1,17 +1,17 @@
+import type { DescService } from '@bufbuild/protobuf';
 import type { LoggerService, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, type Registry } from 'prom-client';
 import { REQUEST_ID_KEY, requestIdFrom } from '../context/request-context.ts';
-import type { Logger } from '../logging/logger.ts';
-import { ProblemDetailsFilter } from './problem-details.filter.ts';
-import { RequestContextInterceptor } from './request-context.interceptor.ts';
-import type { DescService } from '@bufbuild/protobuf';
 import type { ServiceImplementation } from '../grpc/grpc-server.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { CallerAuthenticator } from '../rpc/caller.ts';
 import { registerRestFace } from '../rpc/rest-face.ts';
 import { buildOpenApi, type OpenApiInfo } from './openapi.ts';
+import { ProblemDetailsFilter } from './problem-details.filter.ts';
+import { RequestContextInterceptor } from './request-context.interceptor.ts';
 
 /** Nest's framework logs through the service's pino logger. */
 function nestLogger(logger: Logger): LoggerService {

@@ -1,3 +1,3 @@
 export * from './caller.ts';
-export * from './rest-face.ts';
 export * from './caller-config.ts';
+export * from './rest-face.ts';

@@ -145,7 +145,10 @@ export class TestCallers {
    * workload token of the first workload it names (WORKLOADS), else an access token of the account
    * the request names (or its actor), holding the declared permission.
    */
-  async credentialsFor(method: DescMethod, request: Record<string, unknown>): Promise<Record<string, string>> {
+  async credentialsFor(
+    method: DescMethod,
+    request: Record<string, unknown>,
+  ): Promise<Record<string, string>> {
     const access = accessOf(method);
     if (access.audience === Audience.PUBLIC) return {};
     if (access.audience === Audience.WORKLOADS) {
@@ -198,11 +201,7 @@ export class TestCallers {
   }
 
   /** A gRPC client whose every call presents what the method declares (see credentialsFor). */
-  asDeclared<S extends DescService>(
-    service: S,
-    address: string,
-    options: GrpcClientOptions,
-  ): GrpcClient<S> {
+  asDeclared<S extends DescService>(service: S, address: string, options: GrpcClientOptions): GrpcClient<S> {
     const inner = createGrpcClient(service, address, options) as unknown as Record<
       string,
       (request: unknown, options?: { metadata?: Metadata; signal?: AbortSignal }) => Promise<unknown>

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { createLocalJWKSet, createRemoteJWKSet, customFetch, type FetchImplementation, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  type FetchImplementation,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { DomainError } from '../errors/domain-error.ts';
 import { FileTokenSource } from './file-token-source.ts';
 import { WatchedFile } from './watched-file.ts';
@@ -69,24 +75,35 @@ function httpsFetch(caFile: string | undefined, bearer: FileTokenSource | undefi
       throw jwksUnavailable(`The CA bundle ${caFile} for the workload JWKS cannot be read`, error);
     }
     const body = await new Promise<Buffer>((resolve, reject) => {
-      const request = get(url, { headers, signal: init.signal, ...(ca === undefined ? {} : { ca }) }, (response) => {
-        if (response.statusCode !== 200) {
-          response.resume();
-          reject(jwksUnavailable(`The workload JWKS ${url} answered HTTP ${response.statusCode}`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_JWKS_BYTES) request.destroy(new Error('the key set is too large'));
-          else chunks.push(chunk);
-        });
-        response.on('end', () => resolve(Buffer.concat(chunks)));
-        response.on('error', (error) => reject(jwksUnavailable(`The workload JWKS ${url} broke off`, error)));
-      });
-      request.on('error', (error) => reject(jwksUnavailable(`The workload JWKS ${url} cannot be fetched`, error)));
+      const request = get(
+        url,
+        { headers, signal: init.signal, ...(ca === undefined ? {} : { ca }) },
+        (response) => {
+          if (response.statusCode !== 200) {
+            response.resume();
+            reject(jwksUnavailable(`The workload JWKS ${url} answered HTTP ${response.statusCode}`));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_JWKS_BYTES) request.destroy(new Error('the key set is too large'));
+            else chunks.push(chunk);
+          });
+          response.on('end', () => resolve(Buffer.concat(chunks)));
+          response.on('error', (error) =>
+            reject(jwksUnavailable(`The workload JWKS ${url} broke off`, error)),
+          );
+        },
+      );
+      request.on('error', (error) =>
+        reject(jwksUnavailable(`The workload JWKS ${url} cannot be fetched`, error)),
+      );
     });
-    return new Response(new Uint8Array(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    return new Response(new Uint8Array(body), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
   };
 }

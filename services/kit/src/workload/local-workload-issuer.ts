@@ -43,7 +43,10 @@ export class LocalWorkloadIssuer {
     const { d: _private, ...publicJwk } = privateJwk;
     const kid = privateJwk.kid as string;
     const jwksPath = path.join(dir, LOCAL_ISSUER_JWKS_FILE);
-    await writeIfChanged(jwksPath, `${JSON.stringify({ keys: [{ ...publicJwk, use: 'sig', alg: 'ES256' }] })}\n`);
+    await writeIfChanged(
+      jwksPath,
+      `${JSON.stringify({ keys: [{ ...publicJwk, use: 'sig', alg: 'ES256' }] })}\n`,
+    );
     return new LocalWorkloadIssuer(
       options.issuer ?? 'https://girok.local/workload-issuer',
       options.namespace ?? 'local',
@@ -58,7 +61,8 @@ export class LocalWorkloadIssuer {
     if (!SERVICE_ACCOUNT_NAME.test(serviceAccount)) {
       throw new RangeError(`${JSON.stringify(serviceAccount)} is not a ServiceAccount name`);
     }
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new RangeError('ttlSeconds must be a positive integer');
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+      throw new RangeError('ttlSeconds must be a positive integer');
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({
       'kubernetes.io': {

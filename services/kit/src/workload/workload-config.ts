@@ -39,7 +39,9 @@ export function readWorkloadConfig(reader: ConfigReader): WorkloadConfig {
   }
   const serviceAccountPrefix = reader.optionalString('WORKLOAD_SERVICE_ACCOUNT_PREFIX') ?? '';
   if (!PREFIX.test(serviceAccountPrefix)) {
-    reader.problem('WORKLOAD_SERVICE_ACCOUNT_PREFIX must be the start of a ServiceAccount name (a-z 0-9 - .)');
+    reader.problem(
+      'WORKLOAD_SERVICE_ACCOUNT_PREFIX must be the start of a ServiceAccount name (a-z 0-9 - .)',
+    );
   }
   const caFile = reader.optionalString('WORKLOAD_JWKS_CA_FILE');
   const bearerTokenFile = reader.optionalString('WORKLOAD_JWKS_TOKEN_FILE');

@@ -86,10 +86,14 @@ export class WorkloadVerifier {
       throw translate(error);
     }
     const { iat, exp } = payload;
-    if (typeof iat !== 'number' || typeof exp !== 'number') throw invalid('The workload token has no lifetime');
-    if (iat > now.getTime() / 1000 + SKEW_SECONDS) throw invalid('The workload token is issued in the future');
+    if (typeof iat !== 'number' || typeof exp !== 'number')
+      throw invalid('The workload token has no lifetime');
+    if (iat > now.getTime() / 1000 + SKEW_SECONDS)
+      throw invalid('The workload token is issued in the future');
     if (exp - iat > this.#maxLifetimeSeconds) {
-      throw invalid(`The workload token lives longer than ${this.#maxLifetimeSeconds} s; mint short-lived tokens`);
+      throw invalid(
+        `The workload token lives longer than ${this.#maxLifetimeSeconds} s; mint short-lived tokens`,
+      );
     }
     const component = this.#component(payload);
     return { component, subject: String(payload.sub) };
