@@ -42,7 +42,7 @@ describe('FileTokenSource', () => {
     expect(error).toBeInstanceOf(DomainError);
     expect(error).toMatchObject({ kind: 'UNAVAILABLE', code: 'WORKLOAD_TOKEN_UNAVAILABLE' });
     expect((error as DomainError).message).toContain(missing);
-    expect((error as DomainError).message).toMatch(/ENOENT.*mount the ServiceAccount token/);
+    expect((error as DomainError).message).toMatch(/ENOENT.*mount the projected ServiceAccount token there/);
 
     const empty = path.join(dir, 'empty');
     await writeFile(empty, '\n');
