@@ -68,12 +68,10 @@ describe('WorkloadVerifier on the real kube-apiserver', () => {
         });
       }
     }
-    const discovery = JSON.parse(
-      await kc.makeApiClient(WellKnownApi).getServiceAccountIssuerOpenIDConfiguration(),
-    ) as {
-      issuer: string;
-      jwks_uri: string;
-    };
+    // Typed as a string, but the client hands back the document already parsed.
+    const discovery = (await kc
+      .makeApiClient(WellKnownApi)
+      .getServiceAccountIssuerOpenIDConfiguration()) as unknown as { issuer: string; jwks_uri: string };
     expect(new URL(discovery.jwks_uri).pathname).toBe('/openid/v1/jwks');
     // What a Pod of identity-service holds: its own ServiceAccount token (for the API server's
     // default audience) to read the JWKS with, and the cluster CA.
