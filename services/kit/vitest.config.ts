@@ -1,6 +1,6 @@
 import { defineProject } from 'vitest/config';
 
-/** The kit against real PostgreSQL, Valkey and Kafka. */
+/** The kit against real PostgreSQL, Valkey, Kafka and kube-apiserver. */
 export default defineProject({
   test: {
     name: 'kit:integration',

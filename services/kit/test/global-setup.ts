@@ -1,3 +1,3 @@
 import { infraGlobalSetup } from '@girok/e2e/infra';
 
-export default infraGlobalSetup(['postgres', 'valkey', 'kafka']);
+export default infraGlobalSetup(['postgres', 'valkey', 'kafka', 'kube-apiserver']);

@@ -24,7 +24,7 @@ export class FileTokenSource implements WorkloadTokenSource {
     } catch (error) {
       const reason = (error as { code?: unknown }).code ?? 'unreadable';
       throw unavailable(
-        `The workload token file ${this.#file.path} cannot be read (${String(reason)}); mount the ServiceAccount token there (projected volume, audience girok) or point WORKLOAD_TOKEN_FILE at it`,
+        `The workload token file ${this.#file.path} cannot be read (${String(reason)}); mount the projected ServiceAccount token there or configure the path it is mounted at`,
         error,
       );
     }

@@ -29,6 +29,8 @@ const PREFIX = /^([a-z0-9][-a-z0-9.]*)?$/;
  * `reader`, whose `done()` the service calls after reading the rest of its config.
  */
 export function readWorkloadConfig(reader: ConfigReader): WorkloadConfig {
+  const issuer = reader.string('WORKLOAD_ISSUER');
+  const audience = reader.string('WORKLOAD_AUDIENCE', 'girok');
   const jwks = reader.string('WORKLOAD_JWKS_URL');
   if (jwks !== '' && !/^(https|file):\/\//.test(jwks)) {
     reader.problem('WORKLOAD_JWKS_URL must be an https:// or file:// URL');
@@ -47,8 +49,8 @@ export function readWorkloadConfig(reader: ConfigReader): WorkloadConfig {
   const bearerTokenFile = reader.optionalString('WORKLOAD_JWKS_TOKEN_FILE');
   const tokenFile = reader.optionalString('WORKLOAD_TOKEN_FILE');
   return {
-    issuer: reader.string('WORKLOAD_ISSUER'),
-    audience: reader.string('WORKLOAD_AUDIENCE', 'girok'),
+    issuer,
+    audience,
     jwks,
     ...(caFile === undefined ? {} : { caFile }),
     ...(bearerTokenFile === undefined ? {} : { bearerTokenFile }),
