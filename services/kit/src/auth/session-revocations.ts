@@ -97,13 +97,14 @@ export class SessionRevocations {
 
   /** True when the token's session is revoked, or its account was deleted after it was issued. */
   isRevoked(claims: Pick<AccessTokenClaims, 'sub' | 'sid' | 'issuedAt'>): boolean {
+    this.#forgetExpired(this.#now());
     if (this.#sessions.has(claims.sid)) return true;
     const account = this.#accounts.get(claims.sub);
     // `iat` is whole seconds, rounded down: a token minted in the second of the deletion is refused.
     return account !== undefined && claims.issuedAt.getTime() < account.before;
   }
 
-  /** Revocations remembered (sessions and accounts); expired ones are dropped as events arrive. */
+  /** Revocations remembered (sessions and accounts); expired ones are dropped on every look. */
   get size(): number {
     this.#forgetExpired(this.#now());
     return this.#sessions.size + this.#accounts.size;
