@@ -110,10 +110,13 @@ describe('SessionRevocations', () => {
     expect(revocations.size).toBe(0);
   });
 
-  it('counts a replayed revocation from its own time, and one stamped in the future from now', () => {
+  it('counts a replayed revocation from its own time (one already past is not kept), and one stamped in the future from now', () => {
     const { clock, revocations } = setup();
     revocations.handle(revoked('old', 'account-1', new Date(clock.now - RETENTION_MS + 1000)));
     revocations.handle(revoked('ahead', 'account-1', new Date(clock.now + 3_600_000)));
+    revocations.handle(revoked('ancient', 'account-1', new Date(clock.now - RETENTION_MS - 1)));
+    expect(revocations.size).toBe(2);
+    expect(revocations.isRevoked(claims('ancient'))).toBe(false);
     clock.now += 1000;
     expect(revocations.isRevoked(claims('old'))).toBe(false);
     expect(revocations.isRevoked(claims('ahead'))).toBe(true);

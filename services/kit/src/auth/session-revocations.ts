@@ -80,6 +80,8 @@ export class SessionRevocations {
       }
       const revokedAt = Date.parse(data.session?.revokedAt ?? '') || event.time.getTime();
       const forgetAt = Math.max(this.#sessions.get(sessionId) ?? 0, this.#forgetAt(revokedAt, now));
+      // Read back from before every token it concerns expired: nothing to remember.
+      if (forgetAt <= now) return;
       // Moved to the back, so the front stays the oldest.
       this.#sessions.delete(sessionId);
       this.#sessions.set(sessionId, forgetAt);
@@ -88,20 +90,21 @@ export class SessionRevocations {
     const accountId = data.account?.id || event.key;
     const deletedAt = event.time.getTime();
     const known = this.#accounts.get(accountId);
+    const forgetAt = Math.max(known?.forgetAt ?? 0, this.#forgetAt(deletedAt, now));
+    if (forgetAt <= now) return;
     this.#accounts.delete(accountId);
-    this.#accounts.set(accountId, {
-      before: Math.max(known?.before ?? 0, deletedAt),
-      forgetAt: Math.max(known?.forgetAt ?? 0, this.#forgetAt(deletedAt, now)),
-    });
+    this.#accounts.set(accountId, { before: Math.max(known?.before ?? 0, deletedAt), forgetAt });
   };
 
   /** True when the token's session is revoked, or its account was deleted after it was issued. */
   isRevoked(claims: Pick<AccessTokenClaims, 'sub' | 'sid' | 'issuedAt'>): boolean {
-    this.#forgetExpired(this.#now());
-    if (this.#sessions.has(claims.sid)) return true;
+    const now = this.#now();
+    this.#forgetExpired(now);
+    // An expired entry can sit behind one that expires later (the front is dropped first).
+    if ((this.#sessions.get(claims.sid) ?? 0) > now) return true;
     const account = this.#accounts.get(claims.sub);
     // `iat` is whole seconds, rounded down: a token minted in the second of the deletion is refused.
-    return account !== undefined && claims.issuedAt.getTime() < account.before;
+    return account !== undefined && account.forgetAt > now && claims.issuedAt.getTime() < account.before;
   }
 
   /** Revocations remembered (sessions and accounts); expired ones are dropped on every look. */
