@@ -124,6 +124,7 @@ describe('SessionRevocations on real Kafka', () => {
       const message = toKafkaMessage({
         ...input,
         id: uuidv7(),
+        subject: input.subject ?? null,
         data: JSON.stringify(input.data),
         createdAt: at,
       });
