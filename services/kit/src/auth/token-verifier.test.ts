@@ -169,6 +169,33 @@ describe('TokenVerifier', () => {
     expect((await failure(verifier.verify(forged))).code).toBe('TOKEN_SIGNATURE_INVALID');
   });
 
+  it('refuses a token issued in the future, beyond the clock tolerance', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = await token(es256, { iat: now + 120, exp: now + 120 + 900 });
+    expect((await failure(verifier.verify(ahead))).code).toBe('TOKEN_ISSUED_IN_FUTURE');
+    const skewed = await token(es256, { iat: now + 20, exp: now + 20 + 900 });
+    expect((await verifier.verify(skewed)).sub).toBe('account-1');
+  });
+
+  it('refuses a token valid for longer than the configured lifetime (default 15 min + tolerance)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const day = await token(es256, { iat: now, exp: now + 86_400 });
+    expect((await failure(verifier.verify(day))).code).toBe('TOKEN_LIFETIME_TOO_LONG');
+    expect((await failure(verifier.verify(await token(es256, { iat: now, exp: now + 931 })))).code).toBe(
+      'TOKEN_LIFETIME_TOO_LONG',
+    );
+    expect((await verifier.verify(await token(es256, { iat: now, exp: now + 930 }))).sub).toBe('account-1');
+    const strict = new TokenVerifier({
+      jwksUrl: url,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      maxLifetimeSeconds: 300,
+    });
+    expect(strict.maxLifetimeSeconds).toBe(300);
+    expect((await failure(strict.verify(await token(es256)))).code).toBe('TOKEN_LIFETIME_TOO_LONG');
+    expect((await strict.verify(await token(es256, { iat: now, exp: now + 300 }))).sub).toBe('account-1');
+  });
+
   it('follows a key rotation: old and new keys verify during the overlap, a retired key does not', async () => {
     const rotating = new TokenVerifier({
       jwksUrl: url,

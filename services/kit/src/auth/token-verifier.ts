@@ -11,6 +11,10 @@ export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'EdDSA'] as const;
 /** RFC 9068 JWT access token header type. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
+/** What auth-service gives an access token (DESIGN §2). */
+export const ACCESS_TOKEN_LIFETIME_SECONDS = 900;
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+
 export interface AccessTokenClaims {
   /** The account id. */
   readonly sub: string;
@@ -32,6 +36,12 @@ export interface TokenVerifierOptions {
   readonly audience: string | readonly string[];
   /** Leeway for clock skew between issuer and verifier. Default 30 s. */
   readonly clockToleranceSeconds?: number;
+  /**
+   * The longest `exp - iat` accepted: a longer-lived token was not minted by auth-service as
+   * configured (or by a key that should not be trusted with it), and would outlive every
+   * revocation record. Default the access-token lifetime plus the clock tolerance.
+   */
+  readonly maxLifetimeSeconds?: number;
   /** How long a fetched JWKS is trusted before it is fetched again. Default 10 minutes. */
   readonly cacheMaxAgeMs?: number;
   /** A token with an unknown `kid` refetches the JWKS at most this often. Default 30 s. */
@@ -49,9 +59,15 @@ const invalid = (code: string, message: string) => new DomainError('UNAUTHENTICA
 export class TokenVerifier {
   readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
   readonly #options: TokenVerifierOptions;
+  readonly clockToleranceSeconds: number;
+  /** No token this verifier accepts is valid longer than this after its `iat`. */
+  readonly maxLifetimeSeconds: number;
 
   constructor(options: TokenVerifierOptions) {
     this.#options = options;
+    this.clockToleranceSeconds = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    this.maxLifetimeSeconds =
+      options.maxLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS + this.clockToleranceSeconds;
     this.#jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
       cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
       cooldownDuration: options.cooldownMs ?? 30_000,
@@ -71,12 +87,13 @@ export class TokenVerifier {
           ...(typeof this.#options.audience === 'string' ? [this.#options.audience] : this.#options.audience),
         ],
         typ: ACCESS_TOKEN_TYP,
-        clockTolerance: this.#options.clockToleranceSeconds ?? 30,
+        clockTolerance: this.clockToleranceSeconds,
         requiredClaims: ['sub', 'sid', 'token_type', 'jti', 'iat', 'exp'],
       }));
     } catch (error) {
       throw translate(error);
     }
+    this.#checkLifetime(payload);
     const tokenType = payload.token_type;
     if (typeof tokenType !== 'string' || !(TOKEN_TYPES as readonly string[]).includes(tokenType)) {
       throw invalid('TOKEN_CLAIMS_INVALID', 'The access token has an unknown token_type');
@@ -93,6 +110,21 @@ export class TokenVerifier {
       scope: typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s !== '') : [],
       amr: strings(payload.amr),
     };
+  }
+
+  /** jose checks `iat` only against a maximum age, so a future or a far-off `iat` is ours to refuse. */
+  #checkLifetime(payload: JWTPayload): void {
+    const iat = payload.iat ?? 0;
+    const exp = payload.exp ?? 0;
+    if (iat > Date.now() / 1000 + this.clockToleranceSeconds) {
+      throw invalid('TOKEN_ISSUED_IN_FUTURE', 'The access token is issued in the future');
+    }
+    if (exp - iat > this.maxLifetimeSeconds) {
+      throw invalid(
+        'TOKEN_LIFETIME_TOO_LONG',
+        'The access token is valid for longer than access tokens are issued',
+      );
+    }
   }
 }
 

@@ -14,6 +14,12 @@ export interface KafkaEventConsumerOptions {
   readonly logger: Logger;
   /** Where a group with no committed offset starts: the oldest record (true) or the next new one (default). */
   readonly fromBeginning?: boolean;
+  /**
+   * Every start reads each partition from its first record at most this old (found by timestamp),
+   * whatever the group committed: for a group of one member that must rebuild recent state (e.g.
+   * the revoked sessions) each time it starts.
+   */
+  readonly lookBackMs?: number;
   /** Where to register `girok_consumer_events_total`; nothing is exported without it. */
   readonly registry?: Registry;
   /** First and largest wait between attempts at an event whose handler fails (full jitter). Defaults 200 and 30 000. */
@@ -63,6 +69,7 @@ export class KafkaEventConsumer implements EventConsumer {
   readonly #topics: readonly string[];
   readonly #logger: Logger;
   readonly #fromBeginning: boolean;
+  readonly #lookBackMs: number | undefined;
   readonly #counter: Counter<'topic' | 'group' | 'result'>;
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
@@ -85,6 +92,7 @@ export class KafkaEventConsumer implements EventConsumer {
     this.#topics = [...options.topics];
     this.#logger = options.logger.child({ component: 'event-consumer', groupId: options.groupId });
     this.#fromBeginning = options.fromBeginning ?? false;
+    this.#lookBackMs = options.lookBackMs;
     this.#counter = consumedEventsCounter(options.registry);
     this.#retryInitialMs = options.retryInitialMs ?? 200;
     this.#retryMaxMs = options.retryMaxMs ?? 30_000;
@@ -127,6 +135,8 @@ export class KafkaEventConsumer implements EventConsumer {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...this.#topics], fromBeginning: this.#fromBeginning });
+      const since =
+        this.#lookBackMs === undefined ? [] : await this.#offsetsSince(Date.now() - this.#lookBackMs);
       await consumer.run({
         // kafkajs commits what is resolved; nothing is resolved before its handler succeeded.
         autoCommit: true,
@@ -134,6 +144,8 @@ export class KafkaEventConsumer implements EventConsumer {
         eachBatchAutoResolve: false,
         eachBatch: (payload) => this.#eachBatch(payload),
       });
+      // kafkajs keeps a seek until the partition is assigned and applies it before fetching it.
+      for (const offset of since) consumer.seek(offset);
       await Promise.race([
         joined,
         new Promise<never>((_, reject) => {
@@ -319,6 +331,23 @@ export class KafkaEventConsumer implements EventConsumer {
       'moved an undecodable record to the dead-letter topic',
     );
     return 'dead_lettered';
+  }
+
+  /** Per partition, the first offset whose record is not older than `timestamp` (the end if none is). */
+  async #offsetsSince(timestamp: number): Promise<{ topic: string; partition: number; offset: string }[]> {
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = [];
+      for (const topic of this.#topics) {
+        for (const { partition, offset } of await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)) {
+          offsets.push({ topic, partition, offset });
+        }
+      }
+      return offsets;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Asked each time: poison is rare, and a dead-letter topic created later is used at once. */
