@@ -5,7 +5,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { AuthConfig } from './config.ts';
-import { ROUTE_CONTROLLERS } from './controllers/openapi.controller.ts';
+import { WellKnownController } from './controllers/well-known.controller.ts';
 import { AuthGrpcHandlers } from './grpc/auth.grpc.ts';
 import { AccessRepository } from './repositories/access.repository.ts';
 import { IdentityRepository } from './repositories/identity.repository.ts';
@@ -41,7 +41,7 @@ export class AuthModule {}
 export function authModule(deps: AuthModuleDeps): DynamicModule {
   return {
     module: AuthModule,
-    controllers: ROUTE_CONTROLLERS,
+    controllers: [WellKnownController],
     providers: [
       { provide: CONFIG, useValue: deps.config },
       { provide: DATABASE, useValue: deps.db },

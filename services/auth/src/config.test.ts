@@ -8,6 +8,9 @@ const minimal = {
   DATABASE_URL: 'postgres://localhost/auth_db',
   IDENTITY_GRPC_ADDRESS: '127.0.0.1:50051',
   AUTH_KEY_RING: ring,
+  WORKLOAD_ISSUER: 'https://kubernetes.default.svc',
+  WORKLOAD_JWKS_URL: 'https://kubernetes.default.svc/openid/v1/jwks',
+  WORKLOAD_NAMESPACE: 'girok',
 };
 
 describe('auth config', () => {
@@ -46,6 +49,21 @@ describe('auth config', () => {
       }
       expect(text).not.toContain('not-32-bytes');
     }
+  });
+
+  it('verifies the tokens it issues against its own JWKS unless AUTH_JWKS_URL names another authority', () => {
+    const own = loadConfig(minimal);
+    expect(own.verifiesOwnTokens).toBe(true);
+    expect(own.callers.metricsPort).toBe(9465);
+    const other = loadConfig({
+      ...minimal,
+      AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
+      AUTH_TOKEN_ISSUER: 'elsewhere',
+    });
+    expect(other.verifiesOwnTokens).toBe(false);
+    // What it signs with is what it verifies: one AUTH_TOKEN_ISSUER for both.
+    expect(other.token.issuer).toBe('elsewhere');
+    expect(other.callers.accessTokens.issuer).toBe('elsewhere');
   });
 
   it('a replica never trusts its key cache for more than 10 seconds', () => {

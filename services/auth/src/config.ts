@@ -1,5 +1,6 @@
 import { ConfigReader } from '@girok/kit/config';
 import { KeyRing } from '@girok/kit/crypto';
+import { type CallerConfig, readCallerConfig } from '@girok/kit/rpc';
 
 /** Everything auth-service reads from its environment, validated once at start-up. */
 export interface AuthConfig {
@@ -21,6 +22,7 @@ export interface AuthConfig {
   /** AES-256-GCM key ring for the signing keys' private halves (`kid:base64,...`, first encrypts). */
   readonly keyRing: KeyRing;
   readonly token: {
+    /** AUTH_TOKEN_ISSUER / AUTH_TOKEN_AUDIENCE, read with the caller settings: what it signs, it verifies. */
     readonly issuer: string;
     readonly audience: string;
     readonly accessTokenTtlSeconds: number;
@@ -34,6 +36,13 @@ export interface AuthConfig {
     readonly cacheMs: number;
   };
   readonly shutdownGraceMs: number;
+  /** Who may call: access tokens and workload tokens; the metrics port. */
+  readonly callers: CallerConfig;
+  /**
+   * AUTH_JWKS_URL unset: the access tokens presented to auth-service are checked against its own
+   * `/.well-known/jwks.json`, on the port it binds (the kit's default URL assumes port 3001).
+   */
+  readonly verifiesOwnTokens: boolean;
 }
 
 const HOUR = 3_600_000;
@@ -47,6 +56,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   } catch (error) {
     read.problem(`AUTH_KEY_RING: ${(error as Error).message}`);
   }
+  const verifiesOwnTokens = read.optionalString('AUTH_JWKS_URL') === undefined;
+  const callers = readCallerConfig(read, { metricsPort: 9465 });
   const config: AuthConfig = {
     serviceName: 'auth-service',
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
@@ -61,8 +72,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     identityDeadlineMs: read.int('IDENTITY_GRPC_DEADLINE_MS', 2_000, { min: 100, max: 60_000 }),
     keyRing: keyRing as KeyRing,
     token: {
-      issuer: read.string('AUTH_TOKEN_ISSUER', 'girok-auth'),
-      audience: read.string('AUTH_TOKEN_AUDIENCE', 'girok'),
+      issuer: callers.accessTokens.issuer,
+      audience: callers.accessTokens.audience,
       accessTokenTtlSeconds: read.int('AUTH_ACCESS_TOKEN_TTL_SECONDS', 900, { min: 60, max: 86_400 }),
     },
     signingKeys: {
@@ -71,6 +82,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
       cacheMs: read.int('AUTH_SIGNING_KEY_CACHE_MS', 10_000, { min: 0, max: 10_000 }),
     },
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    callers,
+    verifiesOwnTokens,
   };
   read.done();
   return config;

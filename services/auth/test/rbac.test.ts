@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   anyAccountId,
   failure,
+  grantInDatabase,
   pendingAudits,
   rowCounts,
   startTestPlatform,
@@ -356,8 +357,9 @@ describe('roles, assignments and permission checks', () => {
       [true, DecisionReason.ROLE_GRANTED, 'support'],
     ]);
 
-    // A ban denies everything, the super_admin wildcard included.
-    await auth.grpc.assignRole({ accountId, roleId: SUPER_ADMIN });
+    // A ban denies everything, the super_admin wildcard included. Nobody outranks super_admin, so
+    // no API caller can grant it: only the bootstrap can.
+    await grantInDatabase(auth.db, accountId, SUPER_ADMIN);
     const { sanction: ban } = await auth.grpc.createSanction({
       accountId,
       type: SanctionType.PERMANENT_BAN,

@@ -146,7 +146,7 @@ describe('signing key rotation and retirement', () => {
         AUTH_KEY_RING: auth.ringText,
         AUTH_SIGNING_KEY_CACHE_MS: '200',
       },
-      { relay: false },
+      { relay: false, callers: auth.callers },
     );
     try {
       const user = await signUpAndLogin(identity);

@@ -1,4 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { DescService } from '@bufbuild/protobuf';
+import { accessOf } from '@girok/contracts/access';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { AccountMode, IdentityService } from '@girok/contracts/identity/v1/identity';
 import { ensureTopics, groupAtEnd } from '@girok/e2e/events';
@@ -6,9 +8,10 @@ import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
 import { type RunningIdentityService, startIdentityService } from '@girok/identity/service';
 import { TokenVerifier, type TokenVerifierOptions } from '@girok/kit/auth';
 import { DomainError } from '@girok/kit/errors';
-import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
+import type { GrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { TestCallers } from '@girok/kit/testing';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -54,14 +57,19 @@ export async function dropDatabase(url: URL): Promise<void> {
   }
 }
 
-/** A real identity-service (its compiled package) on its own fresh database, random ports, no relay. */
-export async function startIdentity(): Promise<{
+/**
+ * A real identity-service (its compiled package) on its own fresh database, random ports, no relay.
+ * It trusts `callers`' workload issuer (auth-service calls it as itself) and token authority (the
+ * suites call it as the BFF and users would, through `asDeclared`).
+ */
+export async function startIdentity(callers: TestCallers): Promise<{
   service: RunningIdentityService;
   grpc: GrpcClient<typeof IdentityService>;
   close(): Promise<void>;
 }> {
   const url = freshDatabaseUrl('auth_identity_test');
   const config = loadIdentityConfig({
+    ...callers.env(),
     DATABASE_URL: url.toString(),
     VALKEY_URL: env('VALKEY_URL'),
     IDENTITY_KEY_RING: `k1:${randomBytes(32).toString('base64')}`,
@@ -79,7 +87,7 @@ export async function startIdentity(): Promise<{
     relay: false,
     logger: createLogger({ service: 'identity-test', level: 'silent' }),
   });
-  const grpc = createGrpcClient(IdentityService, service.grpcAddress, {
+  const grpc = callers.asDeclared(IdentityService, service.grpcAddress, {
     deadlineMs: 10_000,
     policy: createPolicy({ name: 'identity-test', retry: { maxRetries: 0 } }),
   });
@@ -94,30 +102,53 @@ export async function startIdentity(): Promise<{
   };
 }
 
+const SUPER_ADMIN_ROLE = '00000000-0000-7000-8000-000000000001';
+
 export interface TestAuth {
   readonly service: RunningAuthService;
   readonly config: AuthConfig;
+  /**
+   * Calls as each RPC declares (see TestCallers.asDeclared); admin calls that name no actor act as
+   * `root`, since the kit makes every caller the actor and role changes need an actor who outranks.
+   */
   readonly grpc: GrpcClient<typeof AuthService>;
+  /** A super_admin (level 100) granted in the database: the bootstrap a fresh platform needs too. */
+  readonly root: string;
+  /** The workload issuer and token authority this service trusts (forge credentials with it). */
+  readonly callers: TestCallers;
   /** Direct access to auth's own database, for asserting what was (not) written. */
   readonly db: Kysely<AuthDatabase>;
   readonly clock: TestClock;
   /** The AUTH_KEY_RING it runs with: a second replica needs the same one to decrypt the keys. */
   readonly ringText: string;
+  /** REST as a well-behaved caller: the credentials the route's RPC declares. */
   rest(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** The kit's verifier against this service's real /.well-known/jwks.json. */
   verifier(options?: Partial<TokenVerifierOptions>): TokenVerifier;
   close(): Promise<void>;
 }
 
+export interface TestAuthOptions extends StartOptions {
+  /** The issuer and authority it trusts (default: its own, closed with it). */
+  readonly callers?: TestCallers;
+  /**
+   * Which access tokens it accepts: `test` (default) the stand-in authority's, so suites about
+   * RBAC and sanctions present any permission; `own` those it issues itself (AUTH_JWKS_URL unset).
+   */
+  readonly accessTokens?: 'test' | 'own';
+}
+
 /**
  * auth-service on a fresh database (or `DATABASE_URL` given in `overrides`, for a second replica),
- * random ports, a test clock, talking to the given identity address.
+ * random ports, a test clock, talking to the given identity address as the workload auth-service.
  */
 export async function startAuth(
   identityGrpcAddress: string,
   overrides: Record<string, string> = {},
-  options: StartOptions = {},
+  testOptions: TestAuthOptions = {},
 ): Promise<TestAuth> {
+  const { callers: shared, accessTokens = 'test', ...options } = testOptions;
+  const callers = shared ?? (await TestCallers.start());
   const url = overrides.DATABASE_URL === undefined ? freshDatabaseUrl('auth_test') : undefined;
   const brokers = env('KAFKA_BROKERS').split(',');
   if (options.relay !== false || options.dsr === true)
@@ -128,6 +159,7 @@ export async function startAuth(
     options.dsr === true ? await groupAtEnd(brokers.join(','), DSR_TOPIC, 'auth-test') : undefined;
   const ringText = overrides.AUTH_KEY_RING ?? `k1:${randomBytes(32).toString('base64')}`;
   const config = loadConfig({
+    ...(accessTokens === 'test' ? callers.env() : callers.workloadEnv()),
     DATABASE_URL: url?.toString(),
     KAFKA_BROKERS: brokers.join(','),
     IDENTITY_GRPC_ADDRESS: identityGrpcAddress,
@@ -145,26 +177,36 @@ export async function startAuth(
     clock,
     logger: createLogger({ service: 'auth-test', level: 'silent' }),
     dsr: false,
+    workloadTokens: callers.workload('auth-service'),
     ...options,
-  });
-  const grpc = createGrpcClient(AuthService, service.grpcAddress, {
-    deadlineMs: 15_000,
-    policy: createPolicy({ name: 'auth-test', retry: { maxRetries: 0 } }),
   });
   const db = new Kysely<AuthDatabase>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.databaseUrl, max: 2 }) }),
   });
+  const root = randomUUID();
+  await grantInDatabase(db, root, SUPER_ADMIN_ROLE);
+  const declared = callers.asDeclared(AuthService, service.grpcAddress, {
+    deadlineMs: 15_000,
+    policy: createPolicy({ name: 'auth-test', retry: { maxRetries: 0 } }),
+  });
+  const grpc = actingAs(AuthService, declared, root);
   return {
     service,
     config,
     grpc,
+    root,
+    callers,
     db,
     clock,
     ringText,
-    rest: (method, path, body, headers = {}) =>
+    rest: async (method, path, body, headers = {}) =>
       fetch(`${service.httpUrl}${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        headers: {
+          ...(await callers.restHeaders(AuthService, method, path, body)),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       }),
     verifier: (options = {}) =>
@@ -180,8 +222,39 @@ export async function startAuth(
       await db.destroy();
       await dsrGroup?.drop();
       if (url !== undefined) await dropDatabase(url);
+      if (shared === undefined) await callers.close();
     },
   };
+}
+
+/** A role granted straight in the database, past the API (whose every caller is an actor who must outrank it). */
+export async function grantInDatabase(
+  db: Kysely<AuthDatabase>,
+  accountId: string,
+  roleId: string,
+): Promise<void> {
+  await db
+    .insertInto('role_assignments')
+    .values({ id: randomUUID(), account_id: accountId, role_id: roleId, service: '', created_at: new Date() })
+    .execute();
+}
+
+/** `client` with `actorId` in every request that declares an actor field and leaves it empty. */
+function actingAs<S extends DescService>(service: S, client: GrpcClient<S>, actorId: string): GrpcClient<S> {
+  const calls = client as unknown as Record<
+    string,
+    (request: Record<string, unknown>, options?: unknown) => unknown
+  >;
+  const wrapped: Record<string, unknown> = { ...calls };
+  for (const method of service.methods) {
+    const { actorField } = accessOf(method);
+    const field = method.input.fields.find((f) => f.name === actorField)?.localName;
+    const call = calls[method.localName];
+    if (field === undefined || call === undefined) continue;
+    wrapped[method.localName] = (request: Record<string, unknown>, options?: unknown) =>
+      call({ ...request, [field]: request[field] || actorId }, options);
+  }
+  return wrapped as GrpcClient<S>;
 }
 
 export interface TestPlatform {
@@ -193,16 +266,18 @@ export interface TestPlatform {
 /** identity-service and auth-service side by side, each on its own fresh database. */
 export async function startTestPlatform(
   overrides: Record<string, string> = {},
-  options: StartOptions = {},
+  options: TestAuthOptions = {},
 ): Promise<TestPlatform> {
-  const identity = await startIdentity();
-  const auth = await startAuth(identity.service.grpcAddress, overrides, options);
+  const callers = options.callers ?? (await TestCallers.start());
+  const identity = await startIdentity(callers);
+  const auth = await startAuth(identity.service.grpcAddress, overrides, { ...options, callers });
   return {
     identity: identity.grpc,
     auth,
     close: async () => {
       await auth.close();
       await identity.close();
+      if (options.callers === undefined) await callers.close();
     },
   };
 }

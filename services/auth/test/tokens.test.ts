@@ -2,7 +2,7 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { SanctionType, SigningKeyStatus, TokenType } from '@girok/contracts/auth/v1/auth';
 import { AccountMode } from '@girok/contracts/identity/v1/identity';
 import { isUuid } from '@girok/kit/ids';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus, Metadata } from '@grpc/grpc-js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -67,7 +67,7 @@ describe('access tokens for identity sessions', () => {
       'sub',
       'token_type',
     ]);
-    expect(payload).toMatchObject({ iss: 'girok-auth', aud: 'girok', token_type: 'USER_ACCESS' });
+    expect(payload).toMatchObject({ iss: auth.config.token.issuer, aud: 'girok', token_type: 'USER_ACCESS' });
     expect(payload.iat).toBeGreaterThanOrEqual(before);
   });
 
@@ -243,5 +243,38 @@ describe('access tokens for identity sessions', () => {
       [restriction.sanction?.id, SanctionType.FEATURE_RESTRICTION, 'spam'],
     ]);
     expect(issued.notices[1]?.features).toEqual(['chat:send']);
+  });
+});
+
+describe('auth-service on its own JWKS (AUTH_JWKS_URL unset), as deployed', () => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform({}, { relay: false, accessTokens: 'own' });
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
+
+  it('accepts the access tokens it issued, on gRPC and REST, and refuses another authority’s', async () => {
+    const { auth, identity } = platform;
+    const { accountId, sessionId } = await signUpAndLogin(identity);
+    const { accessToken } = await auth.grpc.issueAccessToken({ sessionId });
+    expect(decodeJwt(accessToken).iss).toBe('girok-auth');
+    const bearer = (token: string) => {
+      const metadata = new Metadata();
+      metadata.set('authorization', `Bearer ${token}`);
+      return { metadata };
+    };
+    const own = await auth.grpc.listSanctions({ accountId }, bearer(accessToken));
+    expect(own.sanctions).toEqual([]);
+    const rest = await auth.rest('GET', `/v1/accounts/${accountId}/sanctions`, undefined, {
+      authorization: `Bearer ${accessToken}`,
+    });
+    expect(rest.status).toBe(200);
+
+    const forged = await auth.callers.userToken({ accountId, sessionId });
+    const refused = await failure(auth.grpc.listSanctions({ accountId }, bearer(forged)));
+    expect(refused.grpcStatus).toBe(GrpcStatus.UNAUTHENTICATED);
+    expect(refused.code).toBe('TOKEN_KEY_UNKNOWN');
   });
 });

@@ -9,8 +9,9 @@ import { SigningKeyService } from '../services/signing-key.service.ts';
 import { TokenService } from '../services/token.service.ts';
 
 /**
- * `girok.auth.v1.AuthService` over gRPC: one line per RPC. Callers are other services inside the
- * mesh (the BFF asks for tokens and permission checks); end users never reach this port.
+ * `girok.auth.v1.AuthService`: one line per RPC, served by the kit on gRPC and REST alike behind
+ * each RPC's access declaration (proto), so a handler only runs for a verified caller and the
+ * actor fields it reads name that caller.
  */
 @Injectable()
 export class AuthGrpcHandlers {
