@@ -10,7 +10,7 @@ import { createServiceApp, mountRestFace, startMetricsServer } from '@girok/kit/
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createOutboxRelay } from '@girok/kit/outbox';
 import { createPolicy } from '@girok/kit/resilience';
-import { accessTokenVerifier, createCallerAuthenticator, type UserTokenVerifier } from '@girok/kit/rpc';
+import { accessTokenVerifier, startCallerAuthenticator, type UserTokenVerifier } from '@girok/kit/rpc';
 import { FileTokenSource, type WorkloadTokenSource } from '@girok/kit/workload';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Registry } from 'prom-client';
@@ -106,8 +106,19 @@ export async function startAuthService(
   const users: UserTokenVerifier = config.verifiesOwnTokens
     ? { verify: (token) => (ownTokens as UserTokenVerifier).verify(token) }
     : accessTokenVerifier(config.callers);
-  // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC.
-  const callers = createCallerAuthenticator(config.callers, users);
+  // Local mode: events out and DSR requests in on one bus (the process's, or one of its own).
+  const bus = options.bus ?? new InProcessBus(logger);
+  // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC;
+  // tokens of sessions identity revoked are refused as soon as the event arrives.
+  const running = startCallerAuthenticator(config.callers, {
+    service: config.serviceName,
+    kafkaBrokers: config.kafkaBrokers,
+    bus,
+    logger,
+    registry,
+    tokens: users,
+  });
+  const callers = running.callers;
   const services = [{ service: AuthService, handlers: app.get(AuthGrpcHandlers).handlers }];
   mountRestFace(app, { services, callers, logger, openApi: OPEN_API });
   await app.listen({ port: config.httpPort, host: config.host });
@@ -123,8 +134,6 @@ export async function startAuthService(
   const grpc: GrpcServer = createGrpcServer({ logger, services, callers });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
-  // Local mode: events out and DSR requests in on one bus (the process's, or one of its own).
-  const bus = options.bus ?? new InProcessBus(logger);
   const relay =
     options.relay === false
       ? undefined
@@ -184,6 +193,7 @@ export async function startAuthService(
         // The DSR consumer with the rest of the work: an answer committed meanwhile is still relayed.
         await Promise.all([grpc.shutdown(config.shutdownGraceMs), app.close(), dsr?.stop()]);
         await relay?.stop();
+        await running.stop();
         await metrics.close();
         identity.close();
         await db.destroy();

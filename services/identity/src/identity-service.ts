@@ -8,7 +8,7 @@ import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp, mountRestFace, startMetricsServer } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createOutboxRelay } from '@girok/kit/outbox';
-import { createCallerAuthenticator } from '@girok/kit/rpc';
+import { startCallerAuthenticator } from '@girok/kit/rpc';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Registry } from 'prom-client';
 import { identityModule } from './app.module.ts';
@@ -99,8 +99,18 @@ export async function startIdentityService(
       ],
     },
   );
-  // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC.
-  const callers = createCallerAuthenticator(config.callers);
+  // Local mode: events out and DSR requests in on one bus (the process's, or one of its own).
+  const bus = options.bus ?? new InProcessBus(logger);
+  // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC;
+  // tokens of revoked sessions are refused as soon as this replica reads identity's own event.
+  const running = startCallerAuthenticator(config.callers, {
+    service: config.serviceName,
+    kafkaBrokers: config.kafkaBrokers,
+    bus,
+    logger,
+    registry,
+  });
+  const callers = running.callers;
   const services = [{ service: IdentityService, handlers: app.get(IdentityGrpcHandlers).handlers }];
   mountRestFace(app, { services, callers, logger, openApi: OPEN_API });
   await app.listen({ port: config.httpPort, host: config.host });
@@ -110,8 +120,6 @@ export async function startIdentityService(
   const grpc: GrpcServer = createGrpcServer({ logger, services, callers });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
-  // Local mode: events out and DSR requests in on one bus (the process's, or one of its own).
-  const bus = options.bus ?? new InProcessBus(logger);
   const relay =
     options.relay === false
       ? undefined
@@ -174,6 +182,7 @@ export async function startIdentityService(
         // The DSR consumer with the rest of the work: an answer committed meanwhile is still relayed.
         await Promise.all([grpc.shutdown(config.shutdownGraceMs), app.close(), dsr?.stop()]);
         await relay?.stop();
+        await running.stop();
         await metrics.close();
         await store.close();
         await db.destroy();
