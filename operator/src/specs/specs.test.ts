@@ -327,12 +327,13 @@ describe('Gateway API', () => {
     }
   });
 
-  it('stays within the Gateway API’s limit of 128 matches per route', () => {
+  it('stays within the Gateway API’s limits (16 rules, 64 matches a rule, 128 a route)', () => {
     const view = viewOf(platformFixture({ gateway: { enabled: true, tlsSecretName: 'girok-tls' } }));
     for (const route of [grpcRoute(view), apiRoute(view)]) {
       const rules = route?.spec.rules as { matches: unknown[] }[];
       expect(rules.length).toBeLessThanOrEqual(16);
-      expect(rules.reduce((n, r) => n + r.matches.length, 0)).toBeLessThan(128);
+      for (const rule of rules) expect(rule.matches.length).toBeLessThanOrEqual(64);
+      expect(rules.reduce((n, r) => n + r.matches.length, 0)).toBeLessThanOrEqual(128);
     }
   });
 
