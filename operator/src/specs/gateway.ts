@@ -79,12 +79,15 @@ export function grpcRoute(view: PlatformView): GatewayApiObject | undefined {
 
 const escapeRegex = (literal: string) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** `/v1/accounts/{account_id}` as an anchored regular expression: `{param}` is one path segment. */
-export const pathRegex = (path: string): string =>
+/**
+ * `/v1/accounts/{account_id}` as an anchored regular expression: `{param}` is one path segment.
+ * `query` admits a query string after it, for matchers that see the whole `:path` (Cilium's).
+ */
+export const pathRegex = (path: string, query = false): string =>
   `^${path
     .split(/\{\w+\}/)
     .map(escapeRegex)
-    .join('[^/]+')}$`;
+    .join('[^/]+')}${query ? '(\\?.*)?' : ''}$`;
 
 /** A contract path as a Gateway API path match: exact, or a regular expression when it has parameters. */
 export const pathMatch = (path: string): { type: 'Exact' | 'RegularExpression'; value: string } =>

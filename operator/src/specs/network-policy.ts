@@ -5,6 +5,7 @@ import {
   callersOf,
   grpcPath,
   isPublished,
+  type Operation,
   operationsFor,
   operationsOf,
   verifiesUserTokens,
@@ -22,7 +23,7 @@ import {
 // to the components that verify end users' tokens, and the metrics port to the monitoring the spec
 // names. Egress (databases, brokers outside the cluster) is left alone.
 
-export const JWKS_PATH = '/.well-known/jwks.json';
+const JWKS_PATH = '/.well-known/jwks.json';
 
 const platformSelector = (view: PlatformView) => ({
   matchLabels: { 'app.kubernetes.io/part-of': 'girok', 'app.kubernetes.io/instance': view.name },
@@ -41,7 +42,7 @@ interface Admission {
     | { readonly components: readonly ResolvedComponent[] }
     | { readonly peer: PeerSelector };
   readonly port: number;
-  /** L7 (Cilium only): the HTTP requests admitted; undefined admits every request on the port. */
+  /** L7 (Cilium only): the requests admitted, paths as regular expressions; undefined admits every request. */
   readonly http?: readonly { readonly method: string; readonly path: string }[];
 }
 
@@ -50,13 +51,15 @@ const byWorkload = (view: PlatformView, workloads: readonly string[]) =>
   view.components.filter((c) => workloads.includes(c.workload));
 
 /** Everything one component admits, derived from its contract. */
-export function admissions(view: PlatformView, c: ResolvedComponent): Admission[] {
+function admissions(view: PlatformView, c: ResolvedComponent): Admission[] {
   const list: Admission[] = [];
   const published = operationsOf(c).filter(isPublished);
-  const grpc = (ops: ReturnType<typeof operationsOf>) =>
-    ops.map((op) => ({ method: 'POST', path: grpcPath(op) }));
+  const grpc = (ops: readonly Operation[]) =>
+    ops.map((op) => ({ method: 'POST', path: pathRegex(grpcPath(op)) }));
   // The BFF's REST is the front door; a service's REST is published operation by operation.
-  const rest = published.flatMap((op) => (op.http ? [{ method: op.http.method, path: op.http.path }] : []));
+  const rest = published.flatMap((op) =>
+    op.http ? [{ method: op.http.method, path: pathRegex(op.http.path, true) }] : [],
+  );
   list.push({
     from: { gateway: true },
     port: c.restPort,
@@ -79,7 +82,7 @@ export function admissions(view: PlatformView, c: ResolvedComponent): Admission[
       list.push({
         from: { components: verifiers },
         port: c.restPort,
-        http: [{ method: 'GET', path: JWKS_PATH }],
+        http: [{ method: 'GET', path: pathRegex(JWKS_PATH, true) }],
       });
   }
   const monitoring = view.platform.spec.networkPolicy?.monitoring;
@@ -169,9 +172,7 @@ export function ciliumNetworkPolicies(view: PlatformView): CiliumPolicy[] {
         toPorts: [
           {
             ports: [{ port: String(a.port), protocol: 'TCP' }],
-            ...(a.http
-              ? { rules: { http: a.http.map((r) => ({ method: r.method, path: pathRegex(r.path) })) } }
-              : {}),
+            ...(a.http ? { rules: { http: a.http } } : {}),
           },
         ],
       })),

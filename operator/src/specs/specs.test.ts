@@ -575,9 +575,18 @@ describe('network policies', () => {
       toPorts: [
         {
           ports: [{ port: '3001', protocol: 'TCP' }],
-          rules: { http: [{ method: 'GET', path: '^/\\.well-known/jwks\\.json$' }] },
+          rules: { http: [{ method: 'GET', path: '^/\\.well-known/jwks\\.json(\\?.*)?$' }] },
         },
       ],
     });
+    // The Gateway's REST calls, query strings included (Cilium matches the whole `:path`).
+    const fromGateway = auth.find((r) => r.fromEntities && r.toPorts[0]?.ports[0]?.port === '3001');
+    expect(fromGateway?.toPorts[0]?.rules?.http).toContainEqual({
+      method: 'GET',
+      path: '^/v1/jwks(\\?.*)?$',
+    });
+    expect(fromGateway?.toPorts[0]?.rules?.http.map((h) => h.path)).not.toContain(
+      '^/v1/access-tokens(\\?.*)?$',
+    );
   });
 });
