@@ -1,3 +1,4 @@
+import { Audience, accessOf, httpOf } from '@girok/contracts/access';
 import { infraEnv } from '@girok/e2e/infra';
 import {
   AppsV1Api,
@@ -8,6 +9,7 @@ import {
 } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Component, components } from '../src/specs/catalogue.ts';
 import {
   acceptRoutes,
   condition,
@@ -19,6 +21,12 @@ import {
   suiteNamespace,
   until,
 } from './support.ts';
+
+/** A component's RPCs as its descriptors declare them, read here without the code under test. */
+const rpcs = (c: Component) =>
+  c.grpcServices.flatMap((s) =>
+    s.methods.map((m) => ({ service: s.typeName, method: m.name, access: accessOf(m), http: httpOf(m) })),
+  );
 
 describe('a GirokPlatform reconciled on a real API server', () => {
   const { ns, kc } = suiteNamespace('gp');
@@ -120,21 +128,23 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     const pdbs = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: ns });
     expect(pdbs.items).toHaveLength(5);
     const policies = await kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: ns });
-    expect(policies.items.map((p) => p.metadata?.name).sort()).toEqual([
-      `${name}-allow-gateway`,
-      `${name}-allow-internal-grpc`,
-      `${name}-default-deny`,
-    ]);
-    expect(
-      policies.items.find((p) => p.metadata?.name === `${name}-allow-internal-grpc`)?.spec?.ingress?.[0]
-        ?._from,
-    ).toEqual([
-      {
-        podSelector: {
-          matchLabels: { 'app.kubernetes.io/part-of': 'girok', 'app.kubernetes.io/instance': name },
-        },
-      },
-    ]);
+    expect(policies.items.map((p) => p.metadata?.name).sort()).toEqual(
+      [`${name}-default-deny`, ...components.map((c) => `${name}-${c.name}-ingress`)].sort(),
+    );
+    // Each gRPC port admits, besides the Gateway, exactly the components its contract names.
+    for (const c of components.filter((x) => x.grpcPort !== undefined)) {
+      const ingress = policies.items.find((p) => p.metadata?.name === `${name}-${c.name}-ingress`)?.spec
+        ?.ingress;
+      const callers = (ingress ?? [])
+        .filter((r) => r.ports?.[0]?.port === c.grpcPort)
+        .flatMap((r) => r._from ?? [])
+        .map((f) => f.podSelector?.matchLabels?.['app.kubernetes.io/name']);
+      expect(callers.sort()).toEqual(
+        [...new Set(rpcs(c).flatMap((r) => r.access.workloads))]
+          .map((w) => components.find((x) => x.workload === w)?.name)
+          .sort(),
+      );
+    }
 
     const grpc = (await custom.getNamespacedCustomObject({
       group: 'gateway.networking.k8s.io',
@@ -143,13 +153,65 @@ describe('a GirokPlatform reconciled on a real API server', () => {
       namespace: ns,
       name: `${name}-grpc`,
     })) as {
-      spec: { hostnames: string[]; rules: { matches: { method: { type: string; service: string } }[] }[] };
+      spec: {
+        hostnames: string[];
+        rules: { matches: { method: { type: string; service: string; method?: string } }[] }[];
+      };
     };
     expect(grpc.spec.hostnames).toEqual(['grpc-dev.girok.test']);
-    expect(grpc.spec.rules.map((r) => r.matches[0]?.method)).toContainEqual({
-      type: 'Exact',
-      service: 'girok.identity.v1.IdentityService',
+    const routed = grpc.spec.rules.flatMap((r) =>
+      r.matches.map((m) => `${m.method.service}/${m.method.method}`),
+    );
+    const all = components.flatMap(rpcs);
+    const workloadsOnly = all.filter((r) => r.access.audience === Audience.WORKLOADS);
+    expect(workloadsOnly.length).toBeGreaterThan(0);
+    for (const r of workloadsOnly) expect(routed).not.toContain(`${r.service}/${r.method}`);
+    expect(routed.sort()).toEqual(
+      all
+        .filter((r) => r.access.audience !== Audience.WORKLOADS)
+        .map((r) => `${r.service}/${r.method}`)
+        .sort(),
+    );
+
+    const api = (await custom.getNamespacedCustomObject({
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      plural: 'httproutes',
+      namespace: ns,
+      name: `${name}-api`,
+    })) as { spec: { rules: { matches: { path: { type: string; value: string }; method: string }[] }[] } };
+    const matches = api.spec.rules.flatMap((r) => r.matches);
+    expect(matches.length).toBeGreaterThan(0);
+    for (const r of workloadsOnly) {
+      if (!r.http) continue;
+      const request = r.http.path.replaceAll(/\{\w+\}/g, 'x');
+      const reaching = matches.filter(
+        (m) =>
+          m.method === r.http?.method &&
+          (m.path.type === 'Exact' ? m.path.value === request : new RegExp(m.path.value).test(request)),
+      );
+      expect(reaching, `${r.http.method} ${r.http.path} (${r.method}) is routed`).toEqual([]);
+    }
+
+    const accounts = await core.listNamespacedServiceAccount({
+      namespace: ns,
+      labelSelector: `platform.girok.dev/instance=${name}`,
     });
+    expect(accounts.items.map((a) => a.metadata?.name).sort()).toEqual(
+      components.map((c) => `${name}-${c.workload}`).sort(),
+    );
+    for (const c of components) {
+      const pod = (await deployment(c.name)).spec?.template.spec;
+      expect(pod?.serviceAccountName).toBe(`${name}-${c.workload}`);
+      expect(pod?.volumes?.find((v) => v.name === 'workload-token')?.projected?.sources).toEqual([
+        { serviceAccountToken: { audience: 'girok', expirationSeconds: 3600, path: 'token' } },
+      ]);
+      expect(pod?.containers[0]?.volumeMounts).toContainEqual({
+        name: 'workload-token',
+        mountPath: '/var/run/secrets/girok',
+        readOnly: true,
+      });
+    }
 
     const snippet = await core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'coredns-custom' });
     expect(snippet.data?.[`girok-${ns}-${name}.override`]).toContain(
@@ -215,7 +277,7 @@ describe('a GirokPlatform reconciled on a real API server', () => {
         .catch(() => undefined);
       return s && s.metadata?.uid !== before.metadata?.uid ? s : undefined;
     });
-    expect(after.spec?.ports?.map((p) => p.port)).toEqual([3001, 50052]);
+    expect(after.spec?.ports?.map((p) => p.port)).toEqual([3001, 50052, 9464]);
   });
 
   it('reverts an owned field edited out of band', async () => {

@@ -72,6 +72,11 @@ describe('the API server validates a GirokPlatform with readable messages', () =
     expect(await rejection(body)).toContain('spec.events.topics[0].partitions: Invalid value: 0');
   });
 
+  it('refuses a network-policy peer that selects nothing', async () => {
+    const body = platform(ns, 'empty-peer', { networkPolicy: { enabled: true, monitoring: {} } });
+    expect(await rejection(body)).toContain('a peer needs namespaceLabels, podLabels or both');
+  });
+
   it('refuses to change the environment of an existing platform', async () => {
     const current = (await custom.getNamespacedCustomObject({ ...crd, name: 'minimal' })) as GirokPlatform;
     current.spec.environment = 'prod';

@@ -47,6 +47,21 @@ const secretKeyRef: V1JSONSchemaProps = {
   },
 };
 
+const labelMap: V1JSONSchemaProps = {
+  type: 'object',
+  additionalProperties: { type: 'string', maxLength: 63 },
+};
+const peerSelector: V1JSONSchemaProps = {
+  type: 'object',
+  properties: { namespaceLabels: labelMap, podLabels: labelMap },
+  'x-kubernetes-validations': [
+    {
+      rule: 'has(self.namespaceLabels) || has(self.podLabels)',
+      message: 'a peer needs namespaceLabels, podLabels or both',
+    },
+  ],
+};
+
 const component = (description: string, withDatabase: boolean): V1JSONSchemaProps => ({
   type: 'object',
   description,
@@ -178,6 +193,24 @@ const spec: V1JSONSchemaProps = {
       properties: {
         enabled: { type: 'boolean' },
         flavor: { type: 'string', enum: ['kubernetes', 'cilium'] },
+        gateway: {
+          ...peerSelector,
+          description:
+            "Pods of the Gateway's proxy: admitted to the published RPCs (default: Cilium's ingress entity; with the kubernetes flavour, any source).",
+        },
+        monitoring: { ...peerSelector, description: 'Pods admitted to the metrics port (default: none).' },
+      },
+    },
+    workloadIdentity: {
+      type: 'object',
+      properties: {
+        issuer: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 2048,
+          description:
+            "The cluster's service-account token issuer, against which the components verify each other's tokens (default https://kubernetes.default.svc.cluster.local).",
+        },
       },
     },
   },

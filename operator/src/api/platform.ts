@@ -55,7 +55,24 @@ export interface GirokPlatformSpec {
     /** Delete the platform's topics when the GirokPlatform is deleted. */
     deleteTopicsOnDelete?: boolean;
   };
-  networkPolicy?: { enabled?: boolean; flavor?: 'kubernetes' | 'cilium' };
+  networkPolicy?: {
+    enabled?: boolean;
+    flavor?: 'kubernetes' | 'cilium';
+    /** Where the Gateway's proxy runs; default: Cilium's `ingress` entity, or any source with `kubernetes`. */
+    gateway?: PeerSelector;
+    /** Who scrapes the metrics port; default: nobody. */
+    monitoring?: PeerSelector;
+  };
+  workloadIdentity?: {
+    /** The cluster's service-account token issuer (`--service-account-issuer`). */
+    issuer?: string;
+  };
+}
+
+/** Pods by their namespace's labels and their own (both given: both must match). */
+export interface PeerSelector {
+  namespaceLabels?: Record<string, string>;
+  podLabels?: Record<string, string>;
 }
 
 export interface ComponentStatus {

@@ -30,6 +30,7 @@ export interface ReconcilerOptions {
 /** The kinds the operator creates in a platform's namespace; pruning looks for leftovers of each. */
 export const OWNED_KINDS: readonly [apiVersion: string, kind: string][] = [
   ['v1', 'ConfigMap'],
+  ['v1', 'ServiceAccount'],
   ['v1', 'Service'],
   ['apps/v1', 'Deployment'],
   ['policy/v1', 'PodDisruptionBudget'],
@@ -86,8 +87,9 @@ export class PlatformReconciler {
     let routesError: string | undefined;
     // One LIST per owned kind, not a GET per child: the compare, the prune and the status all read it.
     const live = await this.listOwned(desired, applyErrors);
-    // Configuration first (the Pods read it), then everything else; each wave in parallel.
-    const isConfig = (o: KubernetesObject) => o.kind === 'ConfigMap';
+    // What Pods need to exist first (their config, and their ServiceAccount, without which the API
+    // server refuses to create them), then everything else; each wave in parallel.
+    const isConfig = (o: KubernetesObject) => o.kind === 'ConfigMap' || o.kind === 'ServiceAccount';
     for (const wave of [desired.children.filter(isConfig), desired.children.filter((o) => !isConfig(o))]) {
       await Promise.all(
         wave.map(async (child) => {

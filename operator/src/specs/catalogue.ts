@@ -1,3 +1,8 @@
+import type { DescService } from '@bufbuild/protobuf';
+import { AuditService } from '@girok/contracts/audit/v1/audit';
+import { AuthService } from '@girok/contracts/auth/v1/auth';
+import { IdentityService } from '@girok/contracts/identity/v1/identity';
+import { LegalService } from '@girok/contracts/legal/v1/legal';
 import type { ComponentKey } from '../api/platform.ts';
 
 /** What the operator knows about each component of the platform: data, not code. */
@@ -8,12 +13,17 @@ export interface Component {
   readonly image: string;
   readonly restPort: number;
   readonly grpcPort?: number;
-  /** Fully-qualified proto services it serves; the GRPCRoute matches each one exactly. */
-  readonly grpcServices: readonly string[];
+  /** The proto services it serves: their access declarations decide the routes and the policies. */
+  readonly grpcServices: readonly DescService[];
+  /** The contract's name for this component's workload identity (`girok.common.v1.Workload`). */
+  readonly workload: string;
   /** Environment variable that receives the database URL from the component's Secret. */
   readonly databaseEnv?: 'DATABASE_URL' | 'CLICKHOUSE_URL';
-  /** Path prefix on the REST host. */
-  readonly restPrefix?: string;
+  /**
+   * Verifies end users' access tokens though it serves no contract (the BFF): it needs auth's JWKS.
+   * A component serving a USER or PERMISSION method needs it by its contract.
+   */
+  readonly verifiesUserTokens?: boolean;
 }
 
 export const components: readonly Component[] = [
@@ -23,9 +33,9 @@ export const components: readonly Component[] = [
     image: 'identity-service',
     restPort: 3000,
     grpcPort: 50051,
-    grpcServices: ['girok.identity.v1.IdentityService'],
+    grpcServices: [IdentityService],
+    workload: 'identity-service',
     databaseEnv: 'DATABASE_URL',
-    restPrefix: '/identity',
   },
   {
     key: 'auth',
@@ -33,9 +43,9 @@ export const components: readonly Component[] = [
     image: 'auth-service',
     restPort: 3001,
     grpcPort: 50052,
-    grpcServices: ['girok.auth.v1.AuthService'],
+    grpcServices: [AuthService],
+    workload: 'auth-service',
     databaseEnv: 'DATABASE_URL',
-    restPrefix: '/auth',
   },
   {
     key: 'legal',
@@ -43,21 +53,32 @@ export const components: readonly Component[] = [
     image: 'legal-service',
     restPort: 3005,
     grpcPort: 50053,
-    grpcServices: ['girok.legal.v1.LegalService'],
+    grpcServices: [LegalService],
+    workload: 'legal-service',
     databaseEnv: 'DATABASE_URL',
-    restPrefix: '/legal',
   },
-  { key: 'authBff', name: 'auth-bff', image: 'auth-bff', restPort: 4000, grpcServices: [] },
+  {
+    key: 'authBff',
+    name: 'auth-bff',
+    image: 'auth-bff',
+    restPort: 4000,
+    grpcServices: [],
+    workload: 'auth-bff',
+    verifiesUserTokens: true,
+  },
   {
     key: 'audit',
     name: 'audit',
     image: 'audit-service',
     restPort: 3010,
     grpcPort: 50054,
-    grpcServices: ['girok.audit.v1.AuditService'],
+    grpcServices: [AuditService],
+    workload: 'audit-service',
     databaseEnv: 'CLICKHOUSE_URL',
-    restPrefix: '/audit',
   },
 ];
 
 export const DEFAULT_REPLICAS = 2;
+
+/** Where every component serves Prometheus metrics (`METRICS_PORT`): a port the Gateway never routes. */
+export const METRICS_PORT = 9464;

@@ -1,6 +1,40 @@
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { componentLabels, type PlatformView, type ResolvedComponent } from './platform-view.ts';
+import { METRICS_PORT } from './catalogue.ts';
+import { verifiesUserTokens } from './contract.ts';
+import {
+  componentLabels,
+  type PlatformView,
+  type ResolvedComponent,
+  serviceAccountPrefix,
+} from './platform-view.ts';
+
+/** The audience of the workload tokens: a token minted for the API server is refused by the components. */
+export const WORKLOAD_AUDIENCE = 'girok';
+/** Where the kubelet projects the component's `girok` token (deployment.ts mounts it). */
+export const WORKLOAD_TOKEN_DIR = '/var/run/secrets/girok';
+/** Where the component's API-server token and the cluster CA are mounted, to read the issuer's keys. */
+export const API_TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** How a component proves who it is to its peers and checks who calls it. */
+const workloadIdentity = (view: PlatformView) => ({
+  WORKLOAD_TOKEN_FILE: `${WORKLOAD_TOKEN_DIR}/token`,
+  WORKLOAD_AUDIENCE,
+  WORKLOAD_ISSUER: view.workloadIssuer,
+  WORKLOAD_JWKS_URL: 'https://kubernetes.default.svc/openid/v1/jwks',
+  WORKLOAD_JWKS_CA_FILE: `${API_TOKEN_DIR}/ca.crt`,
+  WORKLOAD_JWKS_TOKEN_FILE: `${API_TOKEN_DIR}/token`,
+  WORKLOAD_NAMESPACE: view.namespace,
+  WORKLOAD_SERVICE_ACCOUNT_PREFIX: serviceAccountPrefix(view.name),
+});
+
+/** auth-service's JWKS inside the cluster, for the components that verify end users' tokens. */
+const jwksUrl = (view: PlatformView, c: ResolvedComponent): Record<string, string> => {
+  const auth = view.components.find((p) => p.key === 'auth');
+  return auth && auth.key !== c.key && verifiesUserTokens(c)
+    ? { AUTH_JWKS_URL: `http://${auth.objectName}:${auth.restPort}/.well-known/jwks.json` }
+    : {};
+};
 
 /** The non-secret settings of one component, read by its container as environment variables. */
 export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1ConfigMap {
@@ -27,8 +61,11 @@ export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1
       // The names each service's config.ts reads.
       HTTP_PORT: String(c.restPort),
       ...(c.grpcPort === undefined ? {} : { GRPC_PORT: String(c.grpcPort) }),
+      METRICS_PORT: String(METRICS_PORT),
       ...(brokers ? { KAFKA_BROKERS: brokers.join(',') } : {}),
       ...peers,
+      ...jwksUrl(view, c),
+      ...workloadIdentity(view),
     },
   };
 }

@@ -1,5 +1,12 @@
 import type { V1Deployment, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
-import { componentConfigMap, configHash } from './configmap.ts';
+import { METRICS_PORT } from './catalogue.ts';
+import {
+  API_TOKEN_DIR,
+  componentConfigMap,
+  configHash,
+  WORKLOAD_AUDIENCE,
+  WORKLOAD_TOKEN_DIR,
+} from './configmap.ts';
 import {
   componentLabels,
   componentSelector,
@@ -51,6 +58,9 @@ export function componentDeployment(view: PlatformView, c: ResolvedComponent): V
           annotations: { 'platform.girok.dev/config-hash': configHash(componentConfigMap(view, c)) },
         },
         spec: {
+          serviceAccountName: c.serviceAccountName,
+          // The default mount is replaced by the two below: the `girok` token the component shows its
+          // peers, and the API-server token (with the cluster CA) it reads the issuer's keys with.
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: {
@@ -69,6 +79,7 @@ export function componentDeployment(view: PlatformView, c: ResolvedComponent): V
                 ...(c.grpcPort === undefined
                   ? []
                   : [{ name: 'grpc', containerPort: c.grpcPort, protocol: 'TCP' }]),
+                { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
               ],
               envFrom: [{ configMapRef: { name: `${c.objectName}-config` } }],
               ...(env.length > 0 ? { env } : {}),
@@ -93,10 +104,39 @@ export function componentDeployment(view: PlatformView, c: ResolvedComponent): V
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ['ALL'] },
               },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'workload-token', mountPath: WORKLOAD_TOKEN_DIR, readOnly: true },
+                { name: 'api-token', mountPath: API_TOKEN_DIR, readOnly: true },
+              ],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          volumes: [
+            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+            {
+              name: 'workload-token',
+              projected: {
+                sources: [
+                  {
+                    serviceAccountToken: {
+                      audience: WORKLOAD_AUDIENCE,
+                      expirationSeconds: 3600,
+                      path: 'token',
+                    },
+                  },
+                ],
+              },
+            },
+            {
+              name: 'api-token',
+              projected: {
+                sources: [
+                  { serviceAccountToken: { expirationSeconds: 3600, path: 'token' } },
+                  { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+                ],
+              },
+            },
+          ],
         },
       },
     },

@@ -8,6 +8,7 @@ import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-poli
 import { componentPdb } from './pdb.ts';
 import { type PlatformView, viewOf } from './platform-view.ts';
 import { componentService } from './service.ts';
+import { componentServiceAccount } from './service-account.ts';
 import { desiredTopics, type TopicSpec } from './topics.ts';
 
 export interface DesiredState {
@@ -23,6 +24,7 @@ export function desiredState(platform: GirokPlatform, clusterDomain: string): De
   const view = viewOf(platform);
   const perComponent = view.components.flatMap((c) => [
     componentConfigMap(view, c),
+    componentServiceAccount(view, c),
     componentService(view, c),
     componentDeployment(view, c),
     componentPdb(view, c),

@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { isPublished, operationsOf } from './contract.ts';
 import { instanceLabels, type PlatformView } from './platform-view.ts';
 
 export const GATEWAY_API = 'gateway.networking.k8s.io/v1';
@@ -50,17 +51,24 @@ const parent = (view: PlatformView, sectionName: string) => ({
   sectionName,
 });
 
-/** One rule per proto service, matched exactly, to the gRPC port of the component that serves it. */
+/**
+ * One rule per component listing, method by method, the RPCs its contract publishes; a WORKLOADS
+ * RPC is never routed, nor gRPC reflection (it would list them) or health (for the kubelet).
+ */
 export function grpcRoute(view: PlatformView): GatewayApiObject | undefined {
   if (!enabled(view)) return undefined;
-  const rules = view.components.flatMap((c) =>
-    c.grpcPort === undefined
-      ? []
-      : c.grpcServices.map((service) => ({
-          matches: [{ method: { type: 'Exact', service } }],
-          backendRefs: [{ group: '', kind: 'Service', name: c.objectName, port: c.grpcPort, weight: 1 }],
+  const rules = view.components.flatMap((c) => {
+    const published = operationsOf(c).filter(isPublished);
+    if (c.grpcPort === undefined || published.length === 0) return [];
+    return [
+      {
+        matches: published.map((op) => ({
+          method: { type: 'Exact', service: op.service, method: op.method },
         })),
-  );
+        backendRefs: [{ group: '', kind: 'Service', name: c.objectName, port: c.grpcPort, weight: 1 }],
+      },
+    ];
+  });
   return {
     apiVersion: GATEWAY_API,
     kind: 'GRPCRoute',
@@ -69,18 +77,47 @@ export function grpcRoute(view: PlatformView): GatewayApiObject | undefined {
   };
 }
 
-/** REST of every service under its path prefix on the API host. */
+const escapeRegex = (literal: string) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * `/v1/accounts/{account_id}` as an anchored regular expression: `{param}` is one path segment.
+ * `query` admits a query string after it, for matchers that see the whole `:path` (Cilium's).
+ */
+export const pathRegex = (path: string, query = false): string =>
+  `^${path
+    .split(/\{\w+\}/)
+    .map(escapeRegex)
+    .join('[^/]+')}${query ? '(\\?.*)?' : ''}$`;
+
+/** A contract path as a Gateway API path match: exact, or a regular expression when it has parameters. */
+export const pathMatch = (path: string): { type: 'Exact' | 'RegularExpression'; value: string } =>
+  /\{\w+\}/.test(path)
+    ? { type: 'RegularExpression', value: pathRegex(path) }
+    : { type: 'Exact', value: path };
+
+/**
+ * The REST face of every published RPC, path and verb exactly, on the API host. The paths go to
+ * the service as the contract writes them: a prefix per service cannot be kept, because the
+ * Gateway API rewrites a prefix only under a single PathPrefix match, and a prefix match would
+ * also publish what lies under it (`POST /v1/accounts`, WORKLOADS, under the prefix of
+ * `POST /v1/accounts/{account_id}/deletion`). The contract's paths are distinct across services
+ * (a unit test keeps them so). `/metrics`, `/openapi.json` and `/health/*` are not routed.
+ */
 export function apiRoute(view: PlatformView): GatewayApiObject | undefined {
   if (!enabled(view)) return undefined;
-  const rules = view.components
-    .filter((c) => c.restPrefix !== undefined)
-    .map((c) => ({
-      matches: [{ path: { type: 'PathPrefix', value: c.restPrefix } }],
-      filters: [
-        { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } },
-      ],
-      backendRefs: [{ group: '', kind: 'Service', name: c.objectName, port: c.restPort, weight: 1 }],
-    }));
+  const rules = view.components.flatMap((c) => {
+    const matches = operationsOf(c).flatMap((op) =>
+      isPublished(op) && op.http ? [{ path: pathMatch(op.http.path), method: op.http.method }] : [],
+    );
+    return matches.length === 0
+      ? []
+      : [
+          {
+            matches,
+            backendRefs: [{ group: '', kind: 'Service', name: c.objectName, port: c.restPort, weight: 1 }],
+          },
+        ];
+  });
   return {
     apiVersion: GATEWAY_API,
     kind: 'HTTPRoute',

@@ -4,10 +4,14 @@ import { type Component, components, DEFAULT_REPLICAS } from './catalogue.ts';
 
 export const MANAGED_BY = 'girok-operator';
 export const INSTANCE_LABEL = 'platform.girok.dev/instance';
+/** The API server's default `--service-account-issuer`. */
+export const DEFAULT_WORKLOAD_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 /** A component with the spec's settings and the defaults resolved. */
 export interface ResolvedComponent extends Component {
   readonly objectName: string;
+  /** `<platform>-<workload>`: the workload name the callee reads from the token is the contract's. */
+  readonly serviceAccountName: string;
   readonly replicas: number;
   readonly spec: ComponentSpec;
   readonly image: string;
@@ -27,6 +31,8 @@ export interface PlatformView {
   readonly hosts: { readonly api: string; readonly bff: string; readonly grpc: string };
   /** The internal DNS zone `svc-<env>.<domain>`. */
   readonly zone: string;
+  /** The service-account token issuer the components verify each other's tokens against. */
+  readonly workloadIssuer: string;
   readonly platform: GirokPlatform;
 }
 
@@ -56,6 +62,7 @@ export function viewOf(platform: GirokPlatform): PlatformView {
       return {
         ...c,
         objectName: `${name}-${c.name}`,
+        serviceAccountName: `${serviceAccountPrefix(name)}${c.workload}`,
         replicas: spec.replicas ?? DEFAULT_REPLICAS,
         spec,
         image: `${registry}/${c.image}:${tag}`,
@@ -75,9 +82,13 @@ export function viewOf(platform: GirokPlatform): PlatformView {
       grpc: platform.spec.gateway?.hosts?.grpc ?? `grpc-${env}.${domain}`,
     },
     zone: `svc-${env}.${domain}`,
+    workloadIssuer: platform.spec.workloadIdentity?.issuer ?? DEFAULT_WORKLOAD_ISSUER,
     platform,
   };
 }
+
+/** What a callee strips from a token's ServiceAccount name to read the caller's workload name. */
+export const serviceAccountPrefix = (platformName: string): string => `${platformName}-`;
 
 /** Labels on every child: who manages it and which platform it belongs to. */
 export const instanceLabels = (view: PlatformView): Record<string, string> => ({

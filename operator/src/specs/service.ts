@@ -1,4 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
+import { METRICS_PORT } from './catalogue.ts';
 import {
   componentLabels,
   componentSelector,
@@ -33,6 +34,8 @@ export function componentService(view: PlatformView, c: ResolvedComponent): V1Se
                 appProtocol: 'kubernetes.io/h2c',
               },
             ]),
+        // Scraped in the cluster only: no route of the Gateway points at it.
+        { name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP', appProtocol: 'http' },
       ],
     },
   };

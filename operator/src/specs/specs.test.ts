@@ -1,15 +1,53 @@
+import { Audience, accessOf, httpOf, type MethodHttp, WORKLOAD_NAMES } from '@girok/contracts/access';
 import { describe, expect, it } from 'vitest';
+import { components } from './catalogue.ts';
 import { componentConfigMap } from './configmap.ts';
 import { corednsSnippet } from './coredns.ts';
 import { componentDeployment } from './deployment.ts';
 import { desiredState } from './desired.ts';
 import { platformFixture } from './fixtures.ts';
-import { grpcRoute, platformGateway } from './gateway.ts';
+import { apiRoute, grpcRoute, pathMatch, pathRegex, platformGateway } from './gateway.ts';
 import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-policy.ts';
 import { componentPdb } from './pdb.ts';
 import { type PlatformView, viewOf } from './platform-view.ts';
 import { componentService } from './service.ts';
+import { componentServiceAccount } from './service-account.ts';
 import { desiredTopics } from './topics.ts';
+
+interface GrpcRule {
+  matches: { method: { type: string; service: string; method: string } }[];
+  backendRefs: { name: string; port: number }[];
+}
+interface HttpRule {
+  matches: { path: { type: string; value: string }; method: string }[];
+  backendRefs: { name: string; port: number }[];
+}
+interface CiliumRule {
+  fromEntities?: string[];
+  fromEndpoints?: { matchLabels: Record<string, string> }[];
+  toPorts: { ports: { port: string }[]; rules?: { http: { method: string; path: string }[] } }[];
+}
+
+/** Every RPC as the descriptors declare it, read here without the code under test. */
+const contractRpcs = () =>
+  components.flatMap((c) =>
+    c.grpcServices.flatMap((s) =>
+      s.methods.map((m) => ({
+        service: s.typeName,
+        method: m.name,
+        ...accessOf(m),
+        http: httpOf(m) as MethodHttp | undefined,
+      })),
+    ),
+  );
+/** The workloads a service's contract names anywhere. */
+const contractCallers = (service: string) => [
+  ...new Set(contractRpcs().flatMap((r) => (r.service === service ? r.workloads : []))),
+];
+const componentOf = (view: PlatformView, workload: string) =>
+  view.components.find((c) => c.workload === workload)?.name;
+const matchesPath = (match: { type: string; value: string }, path: string) =>
+  match.type === 'Exact' ? match.value === path : new RegExp(match.value).test(path);
 
 const component = (view: PlatformView, key: string) => {
   const c = view.components.find((x) => x.key === key);
@@ -68,7 +106,30 @@ describe('Deployment', () => {
     expect(container?.ports).toEqual([
       { name: 'http', containerPort: 3010, protocol: 'TCP' },
       { name: 'grpc', containerPort: 50054, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9464, protocol: 'TCP' },
     ]);
+  });
+
+  it('runs as its component’s ServiceAccount with a `girok` token projected read-only', () => {
+    const view = viewOf(platformFixture({}, 'girok-dev'));
+    const pod = componentDeployment(view, component(view, 'authBff')).spec?.template.spec;
+    expect(pod?.serviceAccountName).toBe('girok-dev-auth-bff');
+    expect(pod?.volumes?.find((v) => v.name === 'workload-token')?.projected?.sources).toEqual([
+      { serviceAccountToken: { audience: 'girok', expirationSeconds: 3600, path: 'token' } },
+    ]);
+    // The API-server token (no audience: the API server's) and the CA, to read the issuer's keys.
+    expect(pod?.volumes?.find((v) => v.name === 'api-token')?.projected?.sources).toEqual([
+      { serviceAccountToken: { expirationSeconds: 3600, path: 'token' } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+    ]);
+    expect(pod?.containers[0]?.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'workload-token', mountPath: '/var/run/secrets/girok', readOnly: true },
+      { name: 'api-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ]);
+    expect(
+      componentDeployment(view, component(view, 'identity')).spec?.template.spec?.serviceAccountName,
+    ).toBe('girok-dev-identity-service');
   });
 
   it('rolls its Pods when the component’s config changes', () => {
@@ -89,12 +150,49 @@ describe('ConfigMap', () => {
     expect(componentConfigMap(view, component(view, 'authBff')).data).toEqual({
       GIROK_ENVIRONMENT: 'dev',
       HTTP_PORT: '4000',
+      METRICS_PORT: '9464',
       KAFKA_BROKERS: 'a:9092,b:9092',
       IDENTITY_GRPC_ADDRESS: 'girok-identity:50051',
       AUTH_GRPC_ADDRESS: 'girok-auth:50052',
       LEGAL_GRPC_ADDRESS: 'girok-legal:50053',
       AUDIT_GRPC_ADDRESS: 'girok-audit:50054',
+      AUTH_JWKS_URL: 'http://girok-auth:3001/.well-known/jwks.json',
+      WORKLOAD_TOKEN_FILE: '/var/run/secrets/girok/token',
+      WORKLOAD_AUDIENCE: 'girok',
+      WORKLOAD_ISSUER: 'https://kubernetes.default.svc.cluster.local',
+      WORKLOAD_JWKS_URL: 'https://kubernetes.default.svc/openid/v1/jwks',
+      WORKLOAD_JWKS_CA_FILE: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+      WORKLOAD_JWKS_TOKEN_FILE: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      WORKLOAD_NAMESPACE: 'girok-dev',
+      WORKLOAD_SERVICE_ACCOUNT_PREFIX: 'girok-',
     });
+  });
+
+  it('names the spec’s service-account issuer, and auth’s JWKS only to the components that verify user tokens', () => {
+    const view = viewOf(platformFixture({ workloadIdentity: { issuer: 'https://oidc.eks.example/id/X' } }));
+    const data = (key: string) => componentConfigMap(view, component(view, key)).data ?? {};
+    expect(data('legal').WORKLOAD_ISSUER).toBe('https://oidc.eks.example/id/X');
+    expect(['identity', 'legal', 'audit', 'authBff'].map((k) => data(k).AUTH_JWKS_URL)).toEqual(
+      Array(4).fill('http://girok-auth:3001/.well-known/jwks.json'),
+    );
+    expect(data('auth').AUTH_JWKS_URL).toBeUndefined();
+  });
+});
+
+describe('ServiceAccount', () => {
+  it('gives each component its own, named after its workload in the contract, with no token automounted', () => {
+    const view = viewOf(platformFixture({}, 'girok-dev'));
+    // One per workload identity the contract knows, each named so a callee reads the contract's name.
+    expect(view.components.map((c) => componentServiceAccount(view, c).metadata?.name).sort()).toEqual(
+      WORKLOAD_NAMES.map((w) => `girok-dev-${w}`).sort(),
+    );
+    const sa = componentServiceAccount(view, component(view, 'authBff'));
+    expect(sa.metadata?.name).toBe('girok-dev-auth-bff');
+    expect(sa.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'girok-operator',
+      'app.kubernetes.io/name': 'auth-bff',
+    });
+    expect(sa.automountServiceAccountToken).toBe(false);
   });
 });
 
@@ -104,9 +202,11 @@ describe('Service', () => {
     expect(componentService(view, component(view, 'identity')).spec?.ports).toEqual([
       { name: 'http', port: 3000, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' },
       { name: 'grpc', port: 50051, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+      { name: 'metrics', port: 9464, targetPort: 'metrics', protocol: 'TCP', appProtocol: 'http' },
     ]);
     expect(componentService(view, component(view, 'authBff')).spec?.ports?.map((p) => p.name)).toEqual([
       'http',
+      'metrics',
     ]);
   });
 });
@@ -152,21 +252,98 @@ describe('Gateway API', () => {
     });
   });
 
-  it('routes each proto service, matched exactly, to its backend’s gRPC port', () => {
+  it('routes, method by method, exactly the RPCs the contract does not reserve to workloads', () => {
     const view = viewOf(platformFixture({ gateway: { enabled: true, tlsSecretName: 'girok-tls' } }));
     const route = grpcRoute(view);
     expect(route?.spec.hostnames).toEqual(['grpc-dev.girok.dev']);
-    expect(route?.spec.rules).toEqual(
+    const rules = route?.spec.rules as GrpcRule[];
+    expect(rules.map((r) => r.backendRefs)).toEqual(
       [
-        ['girok.identity.v1.IdentityService', 'girok-identity', 50051],
-        ['girok.auth.v1.AuthService', 'girok-auth', 50052],
-        ['girok.legal.v1.LegalService', 'girok-legal', 50053],
-        ['girok.audit.v1.AuditService', 'girok-audit', 50054],
-      ].map(([service, name, port]) => ({
-        matches: [{ method: { type: 'Exact', service } }],
-        backendRefs: [{ group: '', kind: 'Service', name, port, weight: 1 }],
-      })),
+        ['girok-identity', 50051],
+        ['girok-auth', 50052],
+        ['girok-legal', 50053],
+        ['girok-audit', 50054],
+      ].map(([name, port]) => [{ group: '', kind: 'Service', name, port, weight: 1 }]),
     );
+    const routed = rules.flatMap((r) => r.matches.map((m) => m.method));
+    // Never a whole service: every match names one method, exactly.
+    for (const m of routed)
+      expect(m).toEqual({ type: 'Exact', service: m.service, method: expect.any(String) });
+    const key = (service: string, method: string) => `${service}/${method}`;
+    expect(routed.map((m) => key(m.service, m.method)).sort()).toEqual(
+      contractRpcs()
+        .filter((r) => r.audience !== Audience.WORKLOADS)
+        .map((r) => key(r.service, r.method))
+        .sort(),
+    );
+    const names = routed.map((m) => m.method);
+    expect(names).not.toContain('IssueAccessToken');
+    expect(names).not.toContain('Authenticate');
+    expect(names).toContain('GetJwks');
+    expect(names).toContain('ListSessions');
+    expect(routed.map((m) => m.service)).not.toContain('grpc.reflection.v1.ServerReflection');
+    expect(routed.map((m) => m.service)).not.toContain('grpc.health.v1.Health');
+  });
+
+  it('routes the REST face of exactly the published RPCs, path and verb, and nothing else of a service', () => {
+    const view = viewOf(platformFixture({ gateway: { enabled: true, tlsSecretName: 'girok-tls' } }));
+    const route = apiRoute(view);
+    expect(route?.spec.hostnames).toEqual(['api-dev.girok.dev']);
+    const rules = route?.spec.rules as HttpRule[];
+    expect(rules.map((r) => r.backendRefs[0]?.port)).toEqual([3000, 3001, 3005, 3010]);
+    const matches = rules.flatMap((r) => r.matches);
+    const published = contractRpcs().filter((r) => r.audience !== Audience.WORKLOADS && r.http);
+    expect(matches).toHaveLength(published.length);
+    expect(matches).toContainEqual({
+      path: { type: 'RegularExpression', value: '^/v1/accounts/[^/]+/sessions$' },
+      method: 'GET',
+    });
+    expect(matches).toContainEqual({ path: { type: 'Exact', value: '/v1/jwks' }, method: 'GET' });
+    // No request a WORKLOADS operation answers reaches a service through the Gateway.
+    for (const rpc of contractRpcs().filter((r) => r.audience === Audience.WORKLOADS && r.http)) {
+      const sample = rpc.http?.path.replaceAll(/\{\w+\}/g, 'x') ?? '';
+      expect(matches.filter((m) => m.method === rpc.http?.method && matchesPath(m.path, sample))).toEqual([]);
+    }
+    for (const path of [
+      '/metrics',
+      '/openapi.json',
+      '/health/live',
+      '/health/ready',
+      '/.well-known/jwks.json',
+    ])
+      expect(matches.filter((m) => matchesPath(m.path, path))).toEqual([]);
+  });
+
+  it('keeps every published REST operation distinct across services, so none needs a prefix to be told apart', () => {
+    const rules = apiRoute(
+      viewOf(platformFixture({ gateway: { enabled: true, tlsSecretName: 'girok-tls' } })),
+    )?.spec.rules as HttpRule[];
+    for (const rpc of contractRpcs().filter((r) => r.audience !== Audience.WORKLOADS && r.http)) {
+      const sample = rpc.http?.path.replaceAll(/\{\w+\}/g, 'x') ?? '';
+      const owners = rules.filter((rule) =>
+        rule.matches.some((m) => m.method === rpc.http?.method && matchesPath(m.path, sample)),
+      );
+      expect(owners.map((o) => o.backendRefs[0]?.name)).toHaveLength(1);
+    }
+  });
+
+  it('stays within the Gateway API’s limits (16 rules, 64 matches a rule, 128 a route)', () => {
+    const view = viewOf(platformFixture({ gateway: { enabled: true, tlsSecretName: 'girok-tls' } }));
+    for (const route of [grpcRoute(view), apiRoute(view)]) {
+      const rules = route?.spec.rules as { matches: unknown[] }[];
+      expect(rules.length).toBeLessThanOrEqual(16);
+      for (const rule of rules) expect(rule.matches.length).toBeLessThanOrEqual(64);
+      expect(rules.reduce((n, r) => n + r.matches.length, 0)).toBeLessThanOrEqual(128);
+    }
+  });
+
+  it('turns a contract path into an exact match, or a regular expression with one segment per parameter', () => {
+    expect(pathMatch('/v1/jwks')).toEqual({ type: 'Exact', value: '/v1/jwks' });
+    expect(pathMatch('/v1/accounts/{account_id}/sessions/{session_id}')).toEqual({
+      type: 'RegularExpression',
+      value: '^/v1/accounts/[^/]+/sessions/[^/]+$',
+    });
+    expect(pathRegex('/.well-known/jwks.json')).toBe('^/\\.well-known/jwks\\.json$');
   });
 });
 
@@ -234,7 +411,7 @@ describe('desired state', () => {
       platformFixture({ gateway: { enabled: true, tlsSecretName: 't' } }),
       'cluster.local',
     );
-    expect(children.length).toBe(5 * 4 + 4);
+    expect(children.length).toBe(5 * 5 + 4);
     for (const child of children) {
       expect(child.metadata?.labels).toMatchObject({
         'app.kubernetes.io/managed-by': 'girok-operator',
@@ -264,12 +441,23 @@ describe('network policies', () => {
     expect(ciliumNetworkPolicies(viewOf(platformFixture({ networkPolicy: { enabled: true } })))).toEqual([]);
   });
 
-  it('deny ingress by default and open only the exposed ports and internal gRPC', () => {
-    const policies = kubernetesNetworkPolicies(viewOf(platformFixture({ networkPolicy: { enabled: true } })));
+  it('deny ingress by default, and admit each component’s gRPC port only from the Gateway and the contract’s callers', () => {
+    const view = viewOf(
+      platformFixture({
+        networkPolicy: {
+          enabled: true,
+          gateway: { namespaceLabels: { 'kubernetes.io/metadata.name': 'gw' } },
+        },
+      }),
+    );
+    const policies = kubernetesNetworkPolicies(view);
     expect(policies.map((p) => p.metadata?.name)).toEqual([
       'girok-default-deny',
-      'girok-allow-gateway',
-      'girok-allow-internal-grpc',
+      'girok-identity-ingress',
+      'girok-auth-ingress',
+      'girok-legal-ingress',
+      'girok-auth-bff-ingress',
+      'girok-audit-ingress',
     ]);
     expect(policies[0]?.spec).toEqual({
       podSelector: {
@@ -277,15 +465,128 @@ describe('network policies', () => {
       },
       policyTypes: ['Ingress'],
     });
-    expect(policies[2]?.spec?.ingress?.[0]?.ports?.map((p) => p.port)).toEqual([50051, 50052, 50053, 50054]);
+    const gateway = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gw' } } }];
+    for (const c of view.components) {
+      const policy = policies.find((p) => p.metadata?.name === `${c.objectName}-ingress`);
+      expect(policy?.spec?.podSelector).toEqual({
+        matchLabels: { 'app.kubernetes.io/name': c.name, 'app.kubernetes.io/instance': 'girok' },
+      });
+      const ingress = policy?.spec?.ingress ?? [];
+      if (c.grpcPort === undefined) {
+        expect(ingress).toEqual([{ _from: gateway, ports: [{ protocol: 'TCP', port: 4000 }] }]);
+        continue;
+      }
+      const onGrpc = ingress.filter((r) => r.ports?.[0]?.port === c.grpcPort);
+      const callers = onGrpc.flatMap((r) => r._from ?? []).filter((f) => f.namespaceSelector === undefined);
+      expect(onGrpc.some((r) => JSON.stringify(r._from) === JSON.stringify(gateway))).toBe(true);
+      expect(callers.map((f) => f.podSelector?.matchLabels?.['app.kubernetes.io/name']).sort()).toEqual(
+        contractCallers(c.grpcServices[0]?.typeName ?? '')
+          .map((w) => componentOf(view, w))
+          .sort(),
+      );
+      for (const f of callers)
+        expect(f.podSelector?.matchLabels?.['app.kubernetes.io/instance']).toBe('girok');
+    }
+    const ports = (name: string) =>
+      policies.find((p) => p.metadata?.name === name)?.spec?.ingress?.map((r) => r.ports?.[0]?.port);
+    // auth-service and legal-service call identity (their contracts name them); auth's JWKS for the verifiers.
+    expect(ports('girok-identity-ingress')).toEqual([3000, 50051, 50051, 50051, 50051]);
+    expect(
+      policies
+        .find((p) => p.metadata?.name === 'girok-auth-ingress')
+        ?.spec?.ingress?.find((r) => r.ports?.[0]?.port === 3001 && r._from?.[0]?.podSelector)
+        ?._from?.map((f) => f.podSelector?.matchLabels?.['app.kubernetes.io/name']),
+    ).toEqual(['identity', 'legal', 'auth-bff', 'audit']);
   });
 
-  it('with Cilium, let only the ingress entity reach the exposed ports', () => {
-    const [gateway] = ciliumNetworkPolicies(
-      viewOf(platformFixture({ networkPolicy: { enabled: true, flavor: 'cilium' } })),
+  it('admit the metrics port only from the monitoring the spec names', () => {
+    const metrics = (spec: Parameters<typeof platformFixture>[0]) =>
+      kubernetesNetworkPolicies(viewOf(platformFixture(spec)))
+        .flatMap((p) => p.spec?.ingress ?? [])
+        .filter((r) => r.ports?.[0]?.port === 9464);
+    expect(metrics({ networkPolicy: { enabled: true } })).toEqual([]);
+    const monitored = metrics({
+      networkPolicy: {
+        enabled: true,
+        monitoring: { namespaceLabels: { team: 'obs' }, podLabels: { app: 'prom' } },
+      },
+    });
+    expect(monitored).toHaveLength(5);
+    expect(monitored[0]?._from).toEqual([
+      { namespaceSelector: { matchLabels: { team: 'obs' } }, podSelector: { matchLabels: { app: 'prom' } } },
+    ]);
+  });
+
+  it('with Cilium, let the ingress entity make only the published calls, and each caller only those its contract grants it', () => {
+    const view = viewOf(platformFixture({ networkPolicy: { enabled: true, flavor: 'cilium' } }));
+    const policies = ciliumNetworkPolicies(view);
+    expect(policies.map((p) => [p.apiVersion, p.metadata?.name])).toEqual(
+      view.components.map((c) => ['cilium.io/v2', `${c.objectName}-ingress`]),
     );
-    expect(gateway?.apiVersion).toBe('cilium.io/v2');
-    const ingress = gateway?.spec.ingress as { fromEntities: string[] }[] | undefined;
-    expect(ingress?.[0]?.fromEntities).toEqual(['ingress']);
+    const rpcs = contractRpcs();
+    const grpcPath = (r: { service: string; method: string }) => pathRegex(`/${r.service}/${r.method}`);
+    for (const c of view.components.filter((x) => x.grpcPort !== undefined)) {
+      const service = c.grpcServices[0]?.typeName ?? '';
+      const ingress = policies.find((p) => p.metadata?.name === `${c.objectName}-ingress`)?.spec
+        .ingress as CiliumRule[];
+      const onGrpc = ingress.filter((r) => r.toPorts[0]?.ports[0]?.port === String(c.grpcPort));
+      const calls = (r: CiliumRule | undefined) =>
+        (r?.toPorts[0]?.rules?.http ?? []).map((h) => `${h.method} ${h.path}`).sort();
+      const published = rpcs.filter((r) => r.service === service && r.audience !== Audience.WORKLOADS);
+      expect(calls(onGrpc.find((r) => r.fromEntities?.includes('ingress')))).toEqual(
+        published.map((r) => `POST ${grpcPath(r)}`).sort(),
+      );
+      const callers = onGrpc.filter((r) => r.fromEndpoints);
+      expect(callers.map((r) => r.fromEndpoints?.[0]?.matchLabels['app.kubernetes.io/name']).sort()).toEqual(
+        contractCallers(service)
+          .map((w) => componentOf(view, w))
+          .sort(),
+      );
+      for (const rule of callers) {
+        const caller = view.components.find(
+          (x) => x.name === rule.fromEndpoints?.[0]?.matchLabels['app.kubernetes.io/name'],
+        );
+        expect(calls(rule)).toEqual(
+          rpcs
+            .filter(
+              (r) =>
+                r.service === service &&
+                (r.audience !== Audience.WORKLOADS || r.workloads.includes(caller?.workload ?? '')),
+            )
+            .map((r) => `POST ${grpcPath(r)}`)
+            .sort(),
+        );
+      }
+    }
+    const identity = policies[0]?.spec.ingress as CiliumRule[];
+    const bff = identity.find(
+      (r) => r.fromEndpoints?.[0]?.matchLabels['app.kubernetes.io/name'] === 'auth-bff',
+    );
+    expect(bff?.toPorts[0]?.rules?.http).toContainEqual({
+      method: 'POST',
+      path: '^/girok\\.identity\\.v1\\.IdentityService/Authenticate$',
+    });
+    const auth = policies.find((p) => p.metadata?.name === 'girok-auth-ingress')?.spec
+      .ingress as CiliumRule[];
+    expect(auth.find((r) => r.toPorts[0]?.rules?.http?.[0]?.path.includes('well-known'))).toEqual({
+      fromEndpoints: ['identity', 'legal', 'auth-bff', 'audit'].map((name) => ({
+        matchLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': 'girok' },
+      })),
+      toPorts: [
+        {
+          ports: [{ port: '3001', protocol: 'TCP' }],
+          rules: { http: [{ method: 'GET', path: '^/\\.well-known/jwks\\.json(\\?.*)?$' }] },
+        },
+      ],
+    });
+    // The Gateway's REST calls, query strings included (Cilium matches the whole `:path`).
+    const fromGateway = auth.find((r) => r.fromEntities && r.toPorts[0]?.ports[0]?.port === '3001');
+    expect(fromGateway?.toPorts[0]?.rules?.http).toContainEqual({
+      method: 'GET',
+      path: '^/v1/jwks(\\?.*)?$',
+    });
+    expect(fromGateway?.toPorts[0]?.rules?.http.map((h) => h.path)).not.toContain(
+      '^/v1/access-tokens(\\?.*)?$',
+    );
   });
 });
