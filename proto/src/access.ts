@@ -3,9 +3,11 @@ import {
   type Access,
   Audience,
   access as accessOption,
+  edge as edgeOption,
   type HttpRule,
   http as httpOption,
   Workload,
+  WorkloadSchema,
 } from '../gen/girok/common/v1/options_pb.js';
 
 export { Audience, Workload };
@@ -48,6 +50,14 @@ export function workloadName(workload: Workload): string {
 export const WORKLOAD_NAMES: readonly string[] = Object.values(Workload)
   .filter((value): value is Workload => typeof value === 'number' && value !== Workload.UNSPECIFIED)
   .map(workloadName);
+
+/**
+ * The edge components (`(girok.common.v1.edge)` on their Workload value): they carry end users'
+ * tokens to any RPC not reserved to workloads, so the network admits them wherever the Gateway is.
+ */
+export const EDGE_WORKLOADS: readonly string[] = WorkloadSchema.values
+  .filter((value) => hasOption(value, edgeOption) && getOption(value, edgeOption))
+  .map((value) => workloadName(value.number as Workload));
 
 /** The declaration of `method`; throws when it has none (the contract check makes that a build error). */
 export function accessOf(method: DescMethod): MethodAccess {

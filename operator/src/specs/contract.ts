@@ -1,4 +1,11 @@
-import { Audience, accessOf, httpOf, type MethodAccess, type MethodHttp } from '@girok/contracts/access';
+import {
+  Audience,
+  accessOf,
+  EDGE_WORKLOADS,
+  httpOf,
+  type MethodAccess,
+  type MethodHttp,
+} from '@girok/contracts/access';
 import type { Component } from './catalogue.ts';
 
 /** One RPC of a component as its contract declares it: the routes and the policies are built from these. */
@@ -25,9 +32,15 @@ export function operationsOf(component: Pick<Component, 'grpcServices'>): Operat
 /** What the Gateway may publish: everything not reserved to the platform's own workloads. */
 export const isPublished = (op: Operation): boolean => op.access.audience !== Audience.WORKLOADS;
 
-/** The workloads the contract names anywhere on a component's RPCs: the only components that may call it. */
+/**
+ * The workloads that may call a component: those the contract names anywhere on its RPCs, and the
+ * edge components (the BFF) where it publishes anything, since they carry end users' tokens.
+ */
 export const callersOf = (component: Pick<Component, 'grpcServices'>): string[] => [
-  ...new Set(operationsOf(component).flatMap((op) => op.access.workloads)),
+  ...new Set([
+    ...operationsOf(component).flatMap((op) => op.access.workloads),
+    ...(operationsOf(component).some(isPublished) ? EDGE_WORKLOADS : []),
+  ]),
 ];
 
 /**
