@@ -157,7 +157,7 @@ export async function startLegalService(
   escalationTimer.unref();
 
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  logger.info({ http: httpPort, grpc: grpcPort }, 'legal-service started');
+  logger.info({ http: httpPort, grpc: grpcPort, metrics: metrics.port }, 'legal-service started');
   let closing: Promise<void> | undefined;
   return {
     httpUrl: `http://${host}:${httpPort}`,
