@@ -30,6 +30,7 @@ import {
   OutboxRelay,
   outboxMigration,
 } from '@girok/kit/outbox';
+import { TestCallers } from '@girok/kit/testing';
 import kafkajs, { type Kafka, type Message } from 'kafkajs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -121,9 +122,9 @@ async function startAuditService(env: Record<string, string>, progress: Progress
       .split('\n')
       .find((l) => l.includes('"audit-service started"'));
     if (line !== undefined) {
-      const { http } = JSON.parse(line) as { http: number };
+      const { metrics } = JSON.parse(line) as { metrics: number };
       progress(`audit-service running (log ${logPath})`);
-      return { process: child, httpUrl: `http://127.0.0.1:${http}` };
+      return { process: child, metricsUrl: `http://127.0.0.1:${metrics}/metrics` };
     }
     await sleep(100);
   }
@@ -165,8 +166,11 @@ async function measureAudit(env: Record<string, string>, kafka: Kafka, tag: stri
   await createTopics(kafka, [topic], 6);
   await createTopics(kafka, [dsrTopic], 1);
   await new AuditEventRepository(clickhouse, rawDb).ensureSchema();
+  // Nothing calls the service's API here; it only needs an issuer to trust to start.
+  const callers = await TestCallers.start();
   const child = await startAuditService(
     {
+      ...callers.env(),
       CLICKHOUSE_URL: env.CLICKHOUSE_URL ?? '',
       CLICKHOUSE_DATABASE: serviceDb,
       KAFKA_BROKERS: env.KAFKA_BROKERS ?? '',
@@ -209,7 +213,7 @@ async function measureAudit(env: Record<string, string>, kafka: Kafka, tag: stri
       serviceSum += service;
       progress(`  raw ${raw.toFixed(0)} rows/s, audit-service ${service.toFixed(0)} rows/s`);
     }
-    const metrics = await (await fetch(`${child.httpUrl}/metrics`)).text();
+    const metrics = await (await fetch(child.metricsUrl)).text();
     const metric = (name: string) =>
       Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
     const inserts = metric('girok_audit_batch_size_count');
@@ -223,6 +227,7 @@ async function measureAudit(env: Record<string, string>, kafka: Kafka, tag: stri
   } finally {
     child.process.kill('SIGTERM');
     await new Promise((resolve) => child.process.once('exit', resolve));
+    await callers.close();
     for (const db of [serviceDb, rawDb])
       await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => {});
     await clickhouse.close();

@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { AuditService } from '@girok/contracts/audit/v1/audit';
-import { TokenVerifier } from '@girok/kit/auth';
 import { createDatabase } from '@girok/kit/db';
 import { type EventConsumer, InProcessBus, KafkaEventConsumer, LocalEventConsumer } from '@girok/kit/events';
 import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
-import { createServiceApp } from '@girok/kit/http';
+import { createServiceApp, mountRestFace, startMetricsServer } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { createCallerAuthenticator } from '@girok/kit/rpc';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -31,12 +31,24 @@ import { LocalAuditIngest } from './services/local-audit-ingest.ts';
 import { RetentionService, retentionPolicyOf } from './services/retention.service.ts';
 import { type Clock, systemClock } from './tokens.ts';
 
+const OPEN_API = {
+  title: 'Girok audit-service',
+  version: 'v1',
+  description:
+    'The security audit trail: login history, admin actions and per-account trails, and the ' +
+    'retention policy. Each /v1 route is the JSON face of an AuditService RPC (girok.audit.v1) ' +
+    'behind the access it declares. Reads answer degraded=true with an empty page while ClickHouse ' +
+    'is unavailable. Errors are RFC 9457 problem+json with a stable code.',
+};
+
 export interface RunningAuditService {
   readonly httpUrl: string;
+  /** `/metrics`, on its own port. */
+  readonly metricsUrl: string;
   readonly grpcAddress: string;
   readonly app: NestFastifyApplication;
   readonly logger: Logger;
-  /** The service's metrics (also served at /metrics). */
+  /** The service's metrics (also served at `metricsUrl`). */
   readonly registry: Registry;
   /**
    * Graceful: stops taking requests and events, writes what is buffered (an event whose batch
@@ -128,28 +140,21 @@ export async function startAuditService(
 
   // Ready once both consumers run (set below), and no longer while closing.
   let consumersRunning = false;
-  const verifier = new TokenVerifier({
-    jwksUrl: config.auth.jwksUrl,
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    cacheMaxAgeMs: config.auth.jwksCacheMaxAgeMs,
+  const app = await createServiceApp(auditModule({ config, store, policy, logger, registry, clock }), {
+    logger,
+    registry,
+    // Not the store: while ClickHouse is down this replica still answers (degraded reads) and
+    // keeps its place in the consumer group; the breaker gauge is the signal of the outage.
+    readiness: [{ name: 'consumers', check: async () => assertThat(consumersRunning) }],
   });
-  const app = await createServiceApp(
-    auditModule({ config, store, policy, verifier, logger, registry, clock }),
-    {
-      logger,
-      registry,
-      // Not the store: while ClickHouse is down this replica still answers (degraded reads) and
-      // keeps its place in the consumer group; the breaker gauge is the signal of the outage.
-      readiness: [{ name: 'consumers', check: async () => assertThat(consumersRunning) }],
-    },
-  );
+  // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC.
+  const callers = createCallerAuthenticator(config.callers);
+  const services = [{ service: AuditService, handlers: app.get(AuditGrpcHandlers).handlers }];
+  mountRestFace(app, { services, callers, logger, openApi: OPEN_API });
   await app.listen({ port: config.httpPort, host: config.host });
   const httpPort = (app.getHttpServer().address() as { port: number }).port;
-  const grpc: GrpcServer = createGrpcServer({
-    logger,
-    services: [{ service: AuditService, handlers: app.get(AuditGrpcHandlers).handlers }],
-  });
+  const metrics = await startMetricsServer(registry, config.host, config.callers.metricsPort);
+  const grpc: GrpcServer = createGrpcServer({ logger, services, callers });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
   const kafka =
@@ -236,6 +241,7 @@ export async function startAuditService(
     {
       http: httpPort,
       grpc: grpcPort,
+      metrics: metrics.port,
       mode: kafka === undefined ? 'local' : 'kafka',
       store: config.store.kind,
     },
@@ -244,6 +250,7 @@ export async function startAuditService(
   let closing: Promise<void> | undefined;
   return {
     httpUrl: `http://${host}:${httpPort}`,
+    metricsUrl: `http://${host}:${metrics.port}/metrics`,
     grpcAddress: `${host}:${grpcPort}`,
     app,
     logger,
@@ -262,6 +269,7 @@ export async function startAuditService(
           .close()
           .catch((error: unknown) => logger.warn({ err: error }, 'final audit batch not written'));
         await publisher.close();
+        await metrics.close();
         await opened.close();
       })();
       return closing;

@@ -2,7 +2,13 @@ import { ConfigError } from '@girok/kit/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 
-const minimal = { CLICKHOUSE_URL: 'http://default:secret@127.0.0.1:8123' };
+// How a cluster's workload tokens are verified: required of every service.
+const workload = {
+  WORKLOAD_ISSUER: 'https://kubernetes.default.svc',
+  WORKLOAD_JWKS_URL: 'https://kubernetes.default.svc/openid/v1/jwks',
+  WORKLOAD_NAMESPACE: 'girok',
+};
+const minimal = { ...workload, CLICKHOUSE_URL: 'http://default:secret@127.0.0.1:8123' };
 
 describe('audit config', () => {
   it('has the documented defaults: ports, batching, DESIGN §4 breaker, 5-year access and consent retention', () => {
@@ -21,7 +27,7 @@ describe('audit config', () => {
       consumer: { groupId: 'audit-service', dsrGroupId: 'audit-service.dsr' },
       batch: { size: 500, lingerMs: 200, concurrency: 1 },
       retention: { accessMonths: 60, consentMonths: 60, adminMonths: 60, otherMonths: 24 },
-      auth: { issuer: 'girok-auth', audience: 'girok' },
+      callers: { accessTokens: { issuer: 'girok-auth', audience: 'girok' }, metricsPort: 9467 },
     });
   });
 
@@ -41,11 +47,12 @@ describe('audit config', () => {
   });
 
   it('without CLICKHOUSE_URL keeps the trail in the embedded store (local mode), in memory unless told where', () => {
-    expect(loadConfig({}).store).toEqual({ kind: 'local', databaseUrl: 'pglite://memory' });
+    expect(loadConfig(workload).store).toEqual({ kind: 'local', databaseUrl: 'pglite://memory' });
     expect(
-      loadConfig({ CLICKHOUSE_URL: ' ', AUDIT_LOCAL_DATABASE_URL: 'pglite:///var/girok/audit' }).store,
+      loadConfig({ ...workload, CLICKHOUSE_URL: ' ', AUDIT_LOCAL_DATABASE_URL: 'pglite:///var/girok/audit' })
+        .store,
     ).toEqual({ kind: 'local', databaseUrl: 'pglite:///var/girok/audit' });
-    expect(() => loadConfig({ AUDIT_LOCAL_DATABASE_URL: 'postgres://db/audit' })).toThrow(
+    expect(() => loadConfig({ ...workload, AUDIT_LOCAL_DATABASE_URL: 'postgres://db/audit' })).toThrow(
       /AUDIT_LOCAL_DATABASE_URL must be pglite/,
     );
   });
@@ -74,7 +81,7 @@ describe('audit config', () => {
       }
     }
     try {
-      loadConfig({ CLICKHOUSE_URL: 'not a url with secret' });
+      loadConfig({ ...workload, CLICKHOUSE_URL: 'not a url with secret' });
       expect.unreachable();
     } catch (error) {
       expect((error as ConfigError).problems.join('\n')).not.toContain('secret');

@@ -1,4 +1,5 @@
 import { ConfigReader } from '@girok/kit/config';
+import { type CallerConfig, readCallerConfig } from '@girok/kit/rpc';
 
 /** Everything audit-service reads from its environment, validated once at start-up. */
 export interface AuditConfig {
@@ -82,13 +83,9 @@ export interface AuditConfig {
     /** Largest audit trail put into one DSR answer (the Kafka record must stay under 1 MiB). */
     readonly exportMaxBytes: number;
   };
-  readonly auth: {
-    readonly jwksUrl: string;
-    readonly issuer: string;
-    readonly audience: string;
-    readonly jwksCacheMaxAgeMs: number;
-  };
   readonly shutdownGraceMs: number;
+  /** Who may call: access tokens (auth-service's JWKS) and workload tokens; the metrics port. */
+  readonly callers: CallerConfig;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -162,13 +159,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     dsr: {
       exportMaxBytes: read.int('DSR_EXPORT_MAX_BYTES', 512 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
     },
-    auth: {
-      jwksUrl: read.string('AUTH_JWKS_URL', 'http://127.0.0.1:3001/.well-known/jwks.json'),
-      issuer: read.string('AUTH_TOKEN_ISSUER', 'girok-auth'),
-      audience: read.string('AUTH_TOKEN_AUDIENCE', 'girok'),
-      jwksCacheMaxAgeMs: read.int('JWKS_CACHE_MAX_AGE_MS', 5 * 60_000, { min: 0 }),
-    },
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    callers: readCallerConfig(read, { metricsPort: 9467 }),
   };
   if (config.consumer.retryMaxMs < config.consumer.retryInitialMs) {
     read.problem('AUDIT_CONSUMER_RETRY_MAX_MS must not be below AUDIT_CONSUMER_RETRY_INITIAL_MS');

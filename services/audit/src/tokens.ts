@@ -3,7 +3,6 @@ export const CONFIG = Symbol('AuditConfig');
 export const LOGGER = Symbol('Logger');
 export const METRICS = Symbol('Registry');
 export const CLOCK = Symbol('Clock');
-export const TOKEN_VERIFIER = Symbol('TokenVerifier');
 /** The `AuditStore`: ClickHouse, or local mode's embedded store. */
 export const AUDIT_STORE = Symbol('AuditStore');
 /** The resilience policy (timeout, retries, breaker) around every call to the store. */

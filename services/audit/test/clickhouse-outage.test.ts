@@ -58,7 +58,8 @@ describe('ClickHouse stops under a stream of audit events', () => {
       await admin.disconnect();
     }
   };
-  const breaker = () => metricValue(service.httpUrl, 'girok_circuit_breaker_state', { name: 'clickhouse' });
+  const breaker = () =>
+    metricValue(service.metricsUrl, 'girok_circuit_breaker_state', { name: 'clickhouse' });
 
   it('opens the breaker, answers degraded reads at once, pauses consumption, and after the restart holds all N rows exactly once', async () => {
     expect(infraEnv('CLICKHOUSE_URL'), 'the suite must run against the harness ClickHouse').toBe(harnessUrl);
@@ -106,14 +107,14 @@ describe('ClickHouse stops under a stream of audit events', () => {
       expect((await fetch(`${service.httpUrl}/health/ready`)).status).toBe(200);
       const offsetsDuringOutage = await committed();
       const failedBefore =
-        (await metricValue(service.httpUrl, 'girok_consumer_events_total', { result: 'failed' })) ?? 0;
+        (await metricValue(service.metricsUrl, 'girok_consumer_events_total', { result: 'failed' })) ?? 0;
       const producedBefore = events.length;
       await sleep(2500);
       expect(events.length).toBeGreaterThan(producedBefore);
       expect(await committed()).toBe(offsetsDuringOutage);
       expect(offsetsDuringOutage).toBeLessThan(events.length);
       expect(
-        (await metricValue(service.httpUrl, 'girok_consumer_events_total', { result: 'failed' })) ?? 0,
+        (await metricValue(service.metricsUrl, 'girok_consumer_events_total', { result: 'failed' })) ?? 0,
       ).toBeGreaterThan(failedBefore);
     } finally {
       stop = true;

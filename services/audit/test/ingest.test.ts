@@ -62,7 +62,7 @@ describe('audit events from Kafka into ClickHouse', () => {
 
     const service = bed.services[0] as RunningAuditService;
     await until('every delivery handled', async () => {
-      const handled = await metricValue(service.httpUrl, 'girok_consumer_events_total', {
+      const handled = await metricValue(service.metricsUrl, 'girok_consumer_events_total', {
         result: 'handled',
       });
       return handled === delivered;
@@ -70,13 +70,13 @@ describe('audit events from Kafka into ClickHouse', () => {
     expect(await counts(bed.clickhouse, bed.database)).toEqual({ rows: 300, distinct: 300, final: 300 });
     expect(new Set(await storedIds(bed.clickhouse, bed.database))).toEqual(new Set(events.map(auditId)));
     expect(
-      await metricValue(service.httpUrl, 'girok_audit_rows_written_total', { outcome: 'inserted' }),
+      await metricValue(service.metricsUrl, 'girok_audit_rows_written_total', { outcome: 'inserted' }),
     ).toBe(300);
     expect(
-      await metricValue(service.httpUrl, 'girok_audit_rows_written_total', { outcome: 'duplicate' }),
+      await metricValue(service.metricsUrl, 'girok_audit_rows_written_total', { outcome: 'duplicate' }),
     ).toBe(delivered - 300);
     // Batched: far fewer inserts than events.
-    const inserts = await metricValue(service.httpUrl, 'girok_audit_batch_size_count');
+    const inserts = await metricValue(service.metricsUrl, 'girok_audit_batch_size_count');
     expect(inserts).toBeGreaterThan(0);
     expect(inserts).toBeLessThan(100);
   });
@@ -90,12 +90,14 @@ describe('audit events from Kafka into ClickHouse', () => {
 
     const replay = await bed.start({ AUDIT_CONSUMER_GROUP: `${bed.group}-replay` });
     await until('the replay handled', async () => {
-      const handled = await metricValue(replay.httpUrl, 'girok_consumer_events_total', { result: 'handled' });
+      const handled = await metricValue(replay.metricsUrl, 'girok_consumer_events_total', {
+        result: 'handled',
+      });
       return handled === 120;
     });
     expect(await counts(bed.clickhouse, bed.database)).toEqual({ rows: 120, distinct: 120, final: 120 });
     expect(
-      await metricValue(replay.httpUrl, 'girok_audit_rows_written_total', { outcome: 'duplicate' }),
+      await metricValue(replay.metricsUrl, 'girok_audit_rows_written_total', { outcome: 'duplicate' }),
     ).toBe(120);
   });
 
@@ -153,12 +155,14 @@ describe('audit events from Kafka into ClickHouse', () => {
     await admin.disconnect();
     const again = await bed.start();
     await until('the redelivery handled', async () => {
-      const handled = await metricValue(again.httpUrl, 'girok_consumer_events_total', { result: 'handled' });
+      const handled = await metricValue(again.metricsUrl, 'girok_consumer_events_total', {
+        result: 'handled',
+      });
       return handled === 150;
     });
-    expect(await metricValue(again.httpUrl, 'girok_audit_rows_written_total', { outcome: 'duplicate' })).toBe(
-      150,
-    );
+    expect(
+      await metricValue(again.metricsUrl, 'girok_audit_rows_written_total', { outcome: 'duplicate' }),
+    ).toBe(150);
     expect(await counts(bed.clickhouse, bed.database)).toEqual({ rows: 150, distinct: 150, final: 150 });
   });
 
@@ -177,8 +181,9 @@ describe('audit events from Kafka into ClickHouse', () => {
     await until(
       'one dead-lettered',
       async () =>
-        (await metricValue(service.httpUrl, 'girok_consumer_events_total', { result: 'dead_lettered' })) ===
-        1,
+        (await metricValue(service.metricsUrl, 'girok_consumer_events_total', {
+          result: 'dead_lettered',
+        })) === 1,
     );
     const admin = bed.kafka.admin();
     await admin.connect();

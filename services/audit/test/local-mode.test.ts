@@ -144,11 +144,11 @@ describe('local mode without ClickHouse: the embedded store (PGlite on disk)', (
     expect(new Set(page.events.map((e) => e.id))).toEqual(new Set(events.map(auditId)));
     // The breaker wraps the local store as it wraps ClickHouse; nothing was written there.
     expect(
-      await metricValue(first.httpUrl, 'girok_circuit_breaker_state', { name: 'audit-local-store' }),
+      await metricValue(first.metricsUrl, 'girok_circuit_breaker_state', { name: 'audit-local-store' }),
     ).toBe(0);
-    expect(await metricValue(first.httpUrl, 'girok_audit_rows_written_total', { outcome: 'inserted' })).toBe(
-      30,
-    );
+    expect(
+      await metricValue(first.metricsUrl, 'girok_audit_rows_written_total', { outcome: 'inserted' }),
+    ).toBe(30);
     const databases = await bed.clickhouse.query({
       query: `SELECT name FROM system.databases WHERE name = '${bed.database}'`,
       format: 'JSONEachRow',

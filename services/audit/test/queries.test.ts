@@ -3,6 +3,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { AuditService } from '@girok/contracts/audit/v1/audit';
 import type { AuditEvent } from '@girok/contracts/common/v1/common';
 import type { GrpcClient } from '@girok/kit/grpc';
+import { TestCallers } from '@girok/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAuditService } from '../src/audit-service.ts';
 import { sqlString } from '../src/repositories/clickhouse-sql.ts';
@@ -16,6 +17,7 @@ import {
   createTestBed,
   produce,
   type TestBed,
+  testTokens,
   until,
 } from './support.ts';
 
@@ -158,7 +160,7 @@ describe('audit queries', () => {
     const other = await bed.tokens.user(B);
     await expect(client.listLoginHistory({ accountId: A }, bearer(other))).rejects.toMatchObject({
       kind: 'PERMISSION_DENIED',
-      code: 'PERMISSION_DENIED',
+      code: 'NOT_OWN_ACCOUNT',
     });
     const support = await bed.tokens.admin(['account:read']);
     await expect(client.listLoginHistory({ accountId: A }, bearer(support))).rejects.toMatchObject({
@@ -261,12 +263,11 @@ describe('audit queries', () => {
       code: 'TOKEN_MISSING',
     });
     const forged = await (async () => {
-      const other = new (await import('./support.ts')).TokenIssuer();
-      await other.start();
+      const other = await TestCallers.start();
       try {
-        return await other.admin(['audit:read']);
+        return await testTokens(other).admin(['audit:read']);
       } finally {
-        await other.stop();
+        await other.close();
       }
     })();
     await expect(client.listAdminActions({}, bearer(forged))).rejects.toMatchObject({
@@ -310,9 +311,9 @@ describe('audit queries', () => {
     };
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining([
-        '/v1/accounts/{accountId}/login-history',
+        '/v1/accounts/{account_id}/login-history',
         '/v1/admin-actions',
-        '/v1/accounts/{accountId}/trail',
+        '/v1/accounts/{account_id}/trail',
         '/v1/retention/apply',
         '/v1/retention/policy',
       ]),

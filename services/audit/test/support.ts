@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,8 +13,8 @@ import { uuidv7 } from '@girok/kit/ids';
 import { createLogger } from '@girok/kit/logging';
 import { type AuditInput, domainEvents } from '@girok/kit/outbox';
 import { createPolicy } from '@girok/kit/resilience';
+import { TestCallers } from '@girok/kit/testing';
 import { Metadata } from '@grpc/grpc-js';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { type RunningAuditService, type StartOptions, startAuditService } from '../src/audit-service.ts';
 import { type AuditConfig, loadConfig } from '../src/config.ts';
@@ -26,61 +24,22 @@ export const suffix = () => randomBytes(5).toString('hex');
 export { sleep };
 
 /**
- * Access tokens signed with a local ES256 key, published by a tiny JWKS server: the shape auth-service
- * issues (RFC 9068 `at+jwt`, its claims), without starting identity and auth for every suite. The
- * service's verifier (kit `TokenVerifier`) fetches this JWKS exactly as it fetches auth-service's.
+ * Access tokens of the stand-in token authority (kit TestCallers) in the shape auth-service issues,
+ * without starting identity and auth for every suite.
  */
-export class TokenIssuer {
-  readonly issuer = 'girok-auth-test';
-  readonly audience = 'girok';
-  #server: http.Server | undefined;
-  #key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'] | undefined;
-  #kid = `test-${suffix()}`;
-  jwksUrl = '';
-
-  async start(): Promise<void> {
-    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-    this.#key = privateKey;
-    const jwk = { ...(await exportJWK(publicKey)), kid: this.#kid, alg: 'ES256', use: 'sig' };
-    this.#server = http.createServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    this.jwksUrl = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/.well-known/jwks.json`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server?.close(() => resolve()) ?? resolve());
-  }
-
+export interface TestTokens {
   /** An admin's token carrying `scope` (admins' tokens list their permissions), MFA done. */
-  admin(scope: readonly string[] = ['audit:read'], sub = randomUUID()): Promise<string> {
-    return this.#sign(sub, 'ADMIN_ACCESS', scope, ['pwd', 'otp']);
-  }
-
+  admin(scope?: readonly string[], sub?: string): Promise<string>;
   /** An end user's token: no scope. */
-  user(sub: string): Promise<string> {
-    return this.#sign(sub, 'USER_ACCESS', [], ['pwd']);
-  }
+  user(sub: string): Promise<string>;
+}
 
-  async #sign(sub: string, tokenType: string, scope: readonly string[], amr: string[]): Promise<string> {
-    if (this.#key === undefined) throw new Error('TokenIssuer not started');
-    return new SignJWT({
-      sid: randomUUID(),
-      token_type: tokenType,
-      amr,
-      ...(scope.length > 0 ? { scope: scope.join(' ') } : {}),
-    })
-      .setProtectedHeader({ alg: 'ES256', kid: this.#kid, typ: 'at+jwt' })
-      .setIssuer(this.issuer)
-      .setAudience(this.audience)
-      .setSubject(sub)
-      .setJti(randomUUID())
-      .setIssuedAt()
-      .setExpirationTime('15m')
-      .sign(this.#key);
-  }
+export function testTokens(callers: TestCallers): TestTokens {
+  return {
+    admin: (scope = ['audit:read'], sub = randomUUID()) =>
+      callers.userToken({ accountId: sub, scope, tokenType: 'ADMIN_ACCESS' }),
+    user: (sub) => callers.userToken({ accountId: sub }),
+  };
 }
 
 export const bearer = (token: string) => {
@@ -96,7 +55,9 @@ export interface TestBed {
   readonly group: string;
   readonly kafka: Kafka;
   readonly clickhouse: ClickHouseClient;
-  readonly tokens: TokenIssuer;
+  /** The token authority and workload issuer the service trusts. */
+  readonly callers: TestCallers;
+  readonly tokens: TestTokens;
   /** Every service started through `start`, in order (closed by `teardown`). */
   readonly services: RunningAuditService[];
   env(overrides?: Record<string, string>): Record<string, string>;
@@ -118,8 +79,8 @@ export async function createTestBed(partitions = 3): Promise<TestBed> {
     { topic: dsrTopic, numPartitions: 1 },
   ]);
   const clickhouse = createClient({ url: infraEnv('CLICKHOUSE_URL'), request_timeout: 10_000 });
-  const tokens = new TokenIssuer();
-  await tokens.start();
+  const callers = await TestCallers.start();
+  const tokens = testTokens(callers);
   const running: RunningAuditService[] = [];
   const env = (overrides: Record<string, string> = {}) => ({
     CLICKHOUSE_URL: infraEnv('CLICKHOUSE_URL'),
@@ -128,9 +89,7 @@ export async function createTestBed(partitions = 3): Promise<TestBed> {
     AUDIT_EVENTS_TOPIC: eventsTopic,
     DSR_TOPIC: dsrTopic,
     AUDIT_CONSUMER_GROUP: group,
-    AUTH_JWKS_URL: tokens.jwksUrl,
-    AUTH_TOKEN_ISSUER: tokens.issuer,
-    AUTH_TOKEN_AUDIENCE: tokens.audience,
+    ...callers.env(),
     HOST: '127.0.0.1',
     HTTP_PORT: '0',
     GRPC_PORT: '0',
@@ -148,6 +107,7 @@ export async function createTestBed(partitions = 3): Promise<TestBed> {
     group,
     kafka,
     clickhouse,
+    callers,
     tokens,
     services: running,
     env,
@@ -163,7 +123,7 @@ export async function createTestBed(partitions = 3): Promise<TestBed> {
     },
     async teardown() {
       await Promise.all(running.map((s) => s.close().catch(() => {})));
-      await tokens.stop();
+      await callers.close();
       await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
       await clickhouse.close();
       const admin = kafka.admin();
@@ -306,11 +266,11 @@ export function auditClient(service: RunningAuditService): GrpcClient<typeof Aud
 
 /** A metric's value for the given labels, from the service's /metrics text. */
 export async function metricValue(
-  httpUrl: string,
+  metricsUrl: string,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number | undefined> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const text = await (await fetch(metricsUrl)).text();
   let total: number | undefined;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;

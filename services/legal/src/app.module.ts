@@ -1,12 +1,10 @@
 import type { IdentityService } from '@girok/contracts/identity/v1/identity';
-import type { TokenVerifier } from '@girok/kit/auth';
 import type { GrpcClient } from '@girok/kit/grpc';
 import type { Logger } from '@girok/kit/logging';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { LegalConfig } from './config.ts';
 import { DsrEventsConsumer } from './consumers/dsr-events.consumer.ts';
-import { ROUTE_CONTROLLERS } from './controllers/openapi.controller.ts';
 import { LegalGrpcHandlers } from './grpc/legal.grpc.ts';
 import { ConsentRepository } from './repositories/consent.repository.ts';
 import { DocumentRepository } from './repositories/document.repository.ts';
@@ -14,7 +12,6 @@ import { DsrRepository } from './repositories/dsr.repository.ts';
 import { IdentityRepository } from './repositories/identity.repository.ts';
 import { LawRepository } from './repositories/law.repository.ts';
 import type { LegalDatabase } from './schema/database.ts';
-import { Authenticator } from './services/authenticator.ts';
 import { ConsentService } from './services/consent.service.ts';
 import { DocumentService } from './services/document.service.ts';
 import { DsrService } from './services/dsr.service.ts';
@@ -22,14 +19,13 @@ import { DsrEscalationService } from './services/dsr-escalation.service.ts';
 import { DsrFulfilmentService } from './services/dsr-fulfilment.service.ts';
 import { LawService } from './services/law.service.ts';
 import { RequirementsService } from './services/requirements.service.ts';
-import { CLOCK, type Clock, CONFIG, DATABASE, IDENTITY_CLIENT, LOGGER, TOKEN_VERIFIER } from './tokens.ts';
+import { CLOCK, type Clock, CONFIG, DATABASE, IDENTITY_CLIENT, LOGGER } from './tokens.ts';
 
 /** What the module needs from outside: built once at start-up by `startLegalService`. */
 export interface LegalModuleDeps {
   readonly config: LegalConfig;
   readonly db: Kysely<LegalDatabase>;
   readonly identity: GrpcClient<typeof IdentityService>;
-  readonly verifier: TokenVerifier;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -41,12 +37,10 @@ export class LegalModule {}
 export function legalModule(deps: LegalModuleDeps): DynamicModule {
   return {
     module: LegalModule,
-    controllers: ROUTE_CONTROLLERS,
     providers: [
       { provide: CONFIG, useValue: deps.config },
       { provide: DATABASE, useValue: deps.db },
       { provide: IDENTITY_CLIENT, useValue: deps.identity },
-      { provide: TOKEN_VERIFIER, useValue: deps.verifier },
       { provide: LOGGER, useValue: deps.logger },
       { provide: CLOCK, useValue: deps.clock },
       ConsentRepository,
@@ -54,7 +48,6 @@ export function legalModule(deps: LegalModuleDeps): DynamicModule {
       DsrRepository,
       IdentityRepository,
       LawRepository,
-      Authenticator,
       RequirementsService,
       DocumentService,
       ConsentService,

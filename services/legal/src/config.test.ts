@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 
 const pepper = randomBytes(32).toString('base64');
-const minimal = { DATABASE_URL: 'postgres://localhost/legal_db', LEGAL_ERASURE_PEPPER: pepper };
+const minimal = {
+  DATABASE_URL: 'postgres://localhost/legal_db',
+  LEGAL_ERASURE_PEPPER: pepper,
+  WORKLOAD_ISSUER: 'https://kubernetes.default.svc',
+  WORKLOAD_JWKS_URL: 'https://kubernetes.default.svc/openid/v1/jwks',
+  WORKLOAD_NAMESPACE: 'girok',
+  WORKLOAD_TOKEN_FILE: '/var/run/secrets/girok/workload/token',
+};
 
 describe('legal config', () => {
   it('has the documented defaults', () => {
@@ -14,11 +21,15 @@ describe('legal config', () => {
       grpcPort: 50053,
       kafkaBrokers: [],
       identityGrpcAddress: '127.0.0.1:50051',
-      token: {
-        jwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json',
-        issuer: 'girok-auth',
-        audience: 'girok',
-        jwksCacheMaxAgeMs: 300_000,
+      callers: {
+        accessTokens: {
+          jwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json',
+          issuer: 'girok-auth',
+          audience: 'girok',
+          jwksCacheMaxAgeMs: 300_000,
+        },
+        workload: { tokenFile: '/var/run/secrets/girok/workload/token' },
+        metricsPort: 9466,
       },
       documents: { defaultLocale: 'en' },
       dsr: {

@@ -1,4 +1,5 @@
 import { ConfigReader } from '@girok/kit/config';
+import { type CallerConfig, readCallerConfig } from '@girok/kit/rpc';
 
 /** The services that answer every erasure, access and portability request unless configured otherwise. */
 export const DEFAULT_DSR_PARTICIPANTS = [
@@ -24,13 +25,6 @@ export interface LegalConfig {
   /** identity-service's gRPC address (`host:port`): an account's country is read there. */
   readonly identityGrpcAddress: string;
   readonly identityDeadlineMs: number;
-  /** How callers' access tokens are verified (auth-service's JWKS). */
-  readonly token: {
-    readonly jwksUrl: string;
-    readonly issuer: string;
-    readonly audience: string;
-    readonly jwksCacheMaxAgeMs: number;
-  };
   readonly documents: {
     /** The locale a document falls back to when neither the asked locale nor its language exists. */
     readonly defaultLocale: string;
@@ -53,6 +47,11 @@ export interface LegalConfig {
     readonly erasurePepper: Buffer;
   };
   readonly shutdownGraceMs: number;
+  /**
+   * Who may call: access tokens (auth-service's JWKS) and workload tokens; the metrics port; the
+   * workload token file legal-service calls identity-service with.
+   */
+  readonly callers: CallerConfig;
 }
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): LegalConfig {
@@ -88,12 +87,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): L
     kafkaBrokers: read.list('KAFKA_BROKERS', []),
     identityGrpcAddress: read.string('IDENTITY_GRPC_ADDRESS', '127.0.0.1:50051'),
     identityDeadlineMs: read.int('IDENTITY_GRPC_DEADLINE_MS', 2_000, { min: 100, max: 60_000 }),
-    token: {
-      jwksUrl: read.string('AUTH_JWKS_URL', 'http://127.0.0.1:3001/.well-known/jwks.json'),
-      issuer: read.string('AUTH_TOKEN_ISSUER', 'girok-auth'),
-      audience: read.string('AUTH_TOKEN_AUDIENCE', 'girok'),
-      jwksCacheMaxAgeMs: read.int('JWKS_CACHE_MAX_AGE_MS', 5 * 60_000, { min: 0 }),
-    },
     documents: { defaultLocale },
     dsr: {
       participants,
@@ -104,12 +97,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): L
       erasurePepper: pepper,
     },
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    callers: readCallerConfig(read, { metricsPort: 9466 }),
   };
-  try {
-    new URL(config.token.jwksUrl);
-  } catch {
-    read.problem('AUTH_JWKS_URL must be a URL');
-  }
   read.done();
   return config;
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { setTimeout as delay } from 'node:timers/promises';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import { LegalService } from '@girok/contracts/legal/v1/legal';
-import { TokenVerifier } from '@girok/kit/auth';
+import { ConfigError } from '@girok/kit/config';
 import { createDatabase, ensureDatabase, migrateToLatest, pingDatabase } from '@girok/kit/db';
 import {
   type EventConsumer,
@@ -12,10 +12,12 @@ import {
   LocalEventConsumer,
 } from '@girok/kit/events';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
-import { createServiceApp } from '@girok/kit/http';
+import { createServiceApp, mountRestFace, startMetricsServer } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createOutboxRelay } from '@girok/kit/outbox';
 import { createPolicy } from '@girok/kit/resilience';
+import { createCallerAuthenticator } from '@girok/kit/rpc';
+import { FileTokenSource, type WorkloadTokenSource } from '@girok/kit/workload';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -28,8 +30,20 @@ import type { LegalDatabase } from './schema/database.ts';
 import { DsrEscalationService } from './services/dsr-escalation.service.ts';
 import { type Clock, systemClock } from './tokens.ts';
 
+const OPEN_API = {
+  title: 'Girok legal-service',
+  version: 'v1',
+  description:
+    'Legal documents and their lifecycle, consents with an append-only history, the law registry ' +
+    'and data-subject requests. Each /v1 route is the JSON face of a LegalService RPC ' +
+    '(girok.legal.v1) behind the access it declares; errors are RFC 9457 problem+json with a ' +
+    'stable code.',
+};
+
 export interface RunningLegalService {
   readonly httpUrl: string;
+  /** `/metrics`, on its own port. */
+  readonly metricsUrl: string;
   readonly grpcAddress: string;
   readonly app: NestFastifyApplication;
   readonly logger: Logger;
@@ -44,6 +58,11 @@ export interface StartOptions {
   readonly relay?: boolean;
   /** Local mode (no KAFKA_BROKERS): the bus events go to and come from, shared with the process's other services. */
   readonly bus?: InProcessBus;
+  /**
+   * legal-service's own workload token for its calls to identity-service (tests and local mode);
+   * default: the projected ServiceAccount token at WORKLOAD_TOKEN_FILE.
+   */
+  readonly workloadTokens?: WorkloadTokenSource;
 }
 
 /** Legal documents can be long: REST bodies up to 1 MiB (the default is 64 KiB). */
@@ -58,6 +77,7 @@ export async function startLegalService(
   config: LegalConfig,
   options: StartOptions = {},
 ): Promise<RunningLegalService> {
+  const workload = workloadTokenSource(config, options);
   const logger = options.logger ?? createLogger({ service: config.serviceName, level: config.logLevel });
   const registry = new Registry();
   await ensureDatabase(config.databaseUrl);
@@ -71,28 +91,25 @@ export async function startLegalService(
     deadlineMs: config.identityDeadlineMs,
     policy: createPolicy({ name: 'identity-service', registry, logger }),
     logger,
-  });
-  const verifier = new TokenVerifier({
-    jwksUrl: config.token.jwksUrl,
-    issuer: config.token.issuer,
-    audience: config.token.audience,
-    cacheMaxAgeMs: config.token.jwksCacheMaxAgeMs,
+    workload,
   });
   const clock = options.clock ?? systemClock;
 
-  const app = await createServiceApp(legalModule({ config, db, identity, verifier, logger, clock }), {
+  const app = await createServiceApp(legalModule({ config, db, identity, logger, clock }), {
     logger,
     registry,
     readiness: [{ name: 'postgres', check: () => pingDatabase(db) }],
     bodyLimitBytes: BODY_LIMIT_BYTES,
   });
+  // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC.
+  const callers = createCallerAuthenticator(config.callers);
+  const services = [{ service: LegalService, handlers: app.get(LegalGrpcHandlers).handlers }];
+  mountRestFace(app, { services, callers, logger, openApi: OPEN_API });
   await app.listen({ port: config.httpPort, host: config.host });
   const httpPort = (app.getHttpServer().address() as { port: number }).port;
+  const metrics = await startMetricsServer(registry, config.host, config.callers.metricsPort);
 
-  const grpc: GrpcServer = createGrpcServer({
-    logger,
-    services: [{ service: LegalService, handlers: app.get(LegalGrpcHandlers).handlers }],
-  });
+  const grpc: GrpcServer = createGrpcServer({ logger, services, callers });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
   const bus = config.kafkaBrokers.length === 0 ? (options.bus ?? new InProcessBus(logger)) : undefined;
@@ -140,10 +157,11 @@ export async function startLegalService(
   escalationTimer.unref();
 
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  logger.info({ http: httpPort, grpc: grpcPort }, 'legal-service started');
+  logger.info({ http: httpPort, grpc: grpcPort, metrics: metrics.port }, 'legal-service started');
   let closing: Promise<void> | undefined;
   return {
     httpUrl: `http://${host}:${httpPort}`,
+    metricsUrl: `http://${host}:${metrics.port}/metrics`,
     grpcAddress: `${host}:${grpcPort}`,
     app,
     logger,
@@ -158,11 +176,24 @@ export async function startLegalService(
         await consumer.stop();
         await relay?.stop();
         identity.close();
+        await metrics.close();
         await db.destroy();
       })();
       return closing;
     },
   };
+}
+
+/** legal-service reads accounts from identity-service as itself: it cannot start without a way to prove it. */
+function workloadTokenSource(config: LegalConfig, options: StartOptions): WorkloadTokenSource {
+  if (options.workloadTokens !== undefined) return options.workloadTokens;
+  const file = config.callers.workload.tokenFile;
+  if (file === undefined) {
+    throw new ConfigError([
+      'WORKLOAD_TOKEN_FILE is required: legal-service calls identity-service with its workload token (the projected ServiceAccount token)',
+    ]);
+  }
+  return new FileTokenSource(file);
 }
 
 /** Starts the consumer, retrying with backoff (0.5 s doubling to 30 s) until it runs or `signal` aborts. */

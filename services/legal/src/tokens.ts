@@ -4,7 +4,6 @@ export const DATABASE = Symbol('Kysely<LegalDatabase>');
 export const LOGGER = Symbol('Logger');
 export const CLOCK = Symbol('Clock');
 export const IDENTITY_CLIENT = Symbol('GrpcClient<IdentityService>');
-export const TOKEN_VERIFIER = Symbol('TokenVerifier');
 
 /** Time as the service sees it; tests move it forward instead of waiting for a deadline. */
 export interface Clock {

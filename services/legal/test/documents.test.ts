@@ -275,12 +275,12 @@ describe('legal documents (authentication, lifecycle, one active per key) and th
     expect(doc.openapi).toBe('3.1.0');
     const operations = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
     expect(operations.sort()).toEqual(LegalService.methods.map((m) => m.localName).sort());
-    expect(doc.paths['/v1/documents/{documentId}/publish']?.post?.operationId).toBe('publishDocument');
-    expect(doc.paths['/v1/accounts/{accountId}/consents/{documentType}/withdraw']?.post?.operationId).toBe(
+    expect(doc.paths['/v1/documents/{document_id}/publish']?.post?.operationId).toBe('publishDocument');
+    expect(doc.paths['/v1/accounts/{account_id}/consents/{document_type}/withdraw']?.post?.operationId).toBe(
       'withdrawConsent',
     );
     expect(doc.paths['/v1/laws/{code}']?.patch?.operationId).toBe('updateLaw');
-    expect(doc.paths['/v1/dsrs/{dsrId}/export']?.get?.operationId).toBe('getDsrExport');
+    expect(doc.paths['/v1/dsrs/{dsr_id}/export']?.get?.operationId).toBe('getDsrExport');
   });
 
   // The registry's tests change PIPA: they run after the documents' (which read KR's rules).

@@ -385,6 +385,7 @@ describe('data-subject requests: deadlines, escalation and fulfilment across ser
     database.pathname = `${database.pathname}_local`;
     const legal = await startLegalService(
       loadConfig({
+        ...platform.callers.workloadEnv(),
         DATABASE_URL: database.toString(),
         IDENTITY_GRPC_ADDRESS: platform.identityAddress,
         AUTH_JWKS_URL: platform.jwksUrl,
@@ -395,7 +396,10 @@ describe('data-subject requests: deadlines, escalation and fulfilment across ser
         HOST: '127.0.0.1',
         SHUTDOWN_GRACE_MS: '1000',
       }),
-      { logger: createLogger({ service: 'legal-local', level: 'silent' }) },
+      {
+        logger: createLogger({ service: 'legal-local', level: 'silent' }),
+        workloadTokens: platform.callers.workload('legal-service'),
+      },
     );
     const client = createGrpcClient(LegalService, legal.grpcAddress, {
       deadlineMs: 10_000,

@@ -12,6 +12,7 @@ import { DomainError } from '@girok/kit/errors';
 import { createGrpcClient, type GrpcCallOptions, type GrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { TestCallers } from '@girok/kit/testing';
 import { Metadata } from '@grpc/grpc-js';
 import kafkajs from 'kafkajs';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -77,6 +78,8 @@ export interface TestPlatform {
   /** Direct access to legal's own database, for asserting what was (not) written. */
   readonly db: Kysely<LegalDatabase>;
   readonly clock: TestClock;
+  /** The workload issuer every service here trusts (forge or withhold workload tokens with it). */
+  readonly callers: TestCallers;
   rest(method: string, path: string, options?: { body?: unknown; token?: string }): Promise<Response>;
   /** A signed-up USER of `country` with an access token. */
   user(country?: string): Promise<Caller>;
@@ -88,7 +91,8 @@ export interface TestPlatform {
 /**
  * identity-service, auth-service and legal-service on fresh databases and random ports, in this
  * process, as production runs them: legal verifies the tokens auth issues (real JWKS) and asks
- * identity for an account's country. legal runs its relay to Kafka and consumes legal.dsr.v1 with a
+ * identity for an account's country as the workload legal-service; the test's identity and auth
+ * clients stand in for auth-bff. legal runs its relay to Kafka and consumes legal.dsr.v1 with a
  * group of its own; identity and auth keep their events (no relay).
  */
 export async function startTestPlatform(
@@ -102,8 +106,10 @@ export async function startTestPlatform(
     return url.toString();
   };
   await ensureTopics(env('KAFKA_BROKERS'), LEGAL_TOPICS);
+  const callers = await TestCallers.start();
   const identityService = await startIdentityService(
     loadIdentityConfig({
+      ...callers.workloadEnv(),
       DATABASE_URL: database('legal_identity'),
       VALKEY_URL: env('VALKEY_URL'),
       IDENTITY_KEY_RING: keyRing(),
@@ -120,6 +126,7 @@ export async function startTestPlatform(
   );
   const authService = await startAuthService(
     loadAuthConfig({
+      ...callers.workloadEnv(),
       DATABASE_URL: database('legal_auth'),
       IDENTITY_GRPC_ADDRESS: identityService.grpcAddress,
       AUTH_KEY_RING: keyRing(),
@@ -129,10 +136,11 @@ export async function startTestPlatform(
       LOG_LEVEL: 'silent',
       SHUTDOWN_GRACE_MS: '1000',
     }),
-    { relay: false, logger: silent('auth') },
+    { relay: false, logger: silent('auth'), workloadTokens: callers.workload('auth-service') },
   );
   const jwksUrl = `${authService.httpUrl}/.well-known/jwks.json`;
   const config = loadConfig({
+    ...callers.workloadEnv(),
     DATABASE_URL: database('legal'),
     KAFKA_BROKERS: brokers().join(','),
     IDENTITY_GRPC_ADDRESS: identityService.grpcAddress,
@@ -148,14 +156,23 @@ export async function startTestPlatform(
     ...overrides,
   });
   const clock = new TestClock();
-  const service = await startLegalService(config, { clock, logger: silent('legal'), ...options });
+  const service = await startLegalService(config, {
+    clock,
+    logger: silent('legal'),
+    workloadTokens: callers.workload('legal-service'),
+    ...options,
+  });
 
-  const identity = createGrpcClient(
-    IdentityService,
-    identityService.grpcAddress,
-    grpcOptions('identity-test'),
-  );
-  const auth = createGrpcClient(AuthService, authService.grpcAddress, grpcOptions('auth-test'));
+  // Sign-up, login, MFA and token issuance are auth-bff's calls.
+  const asBff = { workload: callers.workload('auth-bff') };
+  const identity = createGrpcClient(IdentityService, identityService.grpcAddress, {
+    ...grpcOptions('identity-test'),
+    ...asBff,
+  });
+  const auth = createGrpcClient(AuthService, authService.grpcAddress, {
+    ...grpcOptions('auth-test'),
+    ...asBff,
+  });
   const legal = createGrpcClient(LegalService, service.grpcAddress, grpcOptions('legal-test'));
   const db = new Kysely<LegalDatabase>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.databaseUrl, max: 2 }) }),
@@ -179,6 +196,44 @@ export async function startTestPlatform(
     };
   };
   const client = { ipAddress: '203.0.113.9', userAgent: 'vitest/legal' };
+
+  /** A new ADMIN account with TOTP, logged in with its second factor. */
+  const mfaAdmin = async (): Promise<{ accountId: string; sessionId: string }> => {
+    const input = newAccount(AccountMode.ADMIN, 'KR');
+    const { account } = await identity.createAccount(input);
+    const accountId = account?.id ?? '';
+    const { secret } = await identity.beginTotpEnrollment({ accountId });
+    const key = base32Decode(secret);
+    await identity.confirmTotpEnrollment({ accountId, code: totpCode(key, Date.now()) });
+    const login = await identity.authenticate({ identifier: input.email, password: input.password, client });
+    if (login.result.case !== 'mfaChallenge') throw new Error(`expected MFA, got ${login.result.case}`);
+    // A time step is accepted once: the login uses the next one (inside the ±1 step window).
+    const done = await identity.verifyMfaChallenge({
+      challengeId: login.result.value.challengeId,
+      code: { case: 'totpCode', value: totpCode(key, Date.now() + 30_000) },
+    });
+    return { accountId, sessionId: done.session?.session?.id ?? '' };
+  };
+  // Roles are granted by an admin holding role:manage; the first super_admin has no one to grant it,
+  // so it is written into auth's database, as an installation seeds its first administrator.
+  let root: Promise<Caller> | undefined;
+  const rootAdmin = () => {
+    root ??= (async () => {
+      const { accountId, sessionId } = await mfaAdmin();
+      const authDb = new pg.Client({ connectionString: database('legal_auth') });
+      await authDb.connect();
+      try {
+        await authDb.query(
+          `INSERT INTO role_assignments (id, account_id, role_id, service, created_at) VALUES ($1, $2, $3, '', now())`,
+          [randomUUID(), accountId, SUPER_ADMIN_ROLE_ID],
+        );
+      } finally {
+        await authDb.end();
+      }
+      return caller(accountId, sessionId);
+    })();
+    return root;
+  };
 
   return {
     identity,
@@ -211,37 +266,26 @@ export async function startTestPlatform(
       return caller(account?.id ?? '', login.result.value.session?.id ?? '');
     },
     admin: async (permissions) => {
-      const input = newAccount(AccountMode.ADMIN, 'KR');
-      const { account } = await identity.createAccount(input);
-      const accountId = account?.id ?? '';
-      const { secret } = await identity.beginTotpEnrollment({ accountId });
-      const key = base32Decode(secret);
-      await identity.confirmTotpEnrollment({ accountId, code: totpCode(key, Date.now()) });
-      const login = await identity.authenticate({
-        identifier: input.email,
-        password: input.password,
-        client,
-      });
-      if (login.result.case !== 'mfaChallenge') throw new Error(`expected MFA, got ${login.result.case}`);
-      // A time step is accepted once: the login uses the next one (inside the ±1 step window).
-      const done = await identity.verifyMfaChallenge({
-        challengeId: login.result.value.challengeId,
-        code: { case: 'totpCode', value: totpCode(key, Date.now() + 30_000) },
-      });
+      const { accountId, sessionId } = await mfaAdmin();
+      const granter = await rootAdmin();
       let roleId = SUPER_ADMIN_ROLE_ID;
       if (permissions !== '*') {
-        const { role } = await auth.createRole({
-          name: `legal_${randomBytes(6).toString('hex')}`,
-          description: 'test role',
-          level: 20,
-          scope: RoleScope.PLATFORM,
-          permissions: [...permissions],
-        });
+        const { role } = await auth.createRole(
+          {
+            name: `legal_${randomBytes(6).toString('hex')}`,
+            description: 'test role',
+            level: 20,
+            scope: RoleScope.PLATFORM,
+            permissions: [...permissions],
+          },
+          granter.as,
+        );
         roleId = role?.id ?? '';
       }
-      await auth.assignRole({ accountId, roleId });
-      return caller(accountId, done.session?.session?.id ?? '');
+      await auth.assignRole({ accountId, roleId }, granter.as);
+      return caller(accountId, sessionId);
     },
+    callers,
     close: async () => {
       identity.close();
       auth.close();
@@ -250,6 +294,7 @@ export async function startTestPlatform(
       await service.close();
       await authService.close();
       await identityService.close();
+      await callers.close();
       const admin = new pg.Client({ connectionString: env('DATABASE_URL') });
       await admin.connect();
       try {

@@ -2,10 +2,12 @@ import { AuditService } from '@girok/contracts/audit/v1/audit';
 import type { ServiceHandlers } from '@girok/kit/grpc';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditQueryService } from '../services/audit-query.service.ts';
-import { CallerService } from '../services/caller.service.ts';
 import { RetentionService } from '../services/retention.service.ts';
 
-/** `girok.audit.v1.AuditService` over gRPC: authenticate from the call's metadata, then one call each. */
+/**
+ * `girok.audit.v1.AuditService`: one line per RPC, served by the kit on gRPC and REST alike behind
+ * each RPC's access declaration (proto), so a handler only runs for a verified caller.
+ */
 @Injectable()
 export class AuditGrpcHandlers {
   readonly service = AuditService;
@@ -13,22 +15,15 @@ export class AuditGrpcHandlers {
   readonly handlers: Required<ServiceHandlers<typeof AuditService>>;
 
   constructor(
-    @Inject(CallerService) caller: CallerService,
     @Inject(AuditQueryService) queries: AuditQueryService,
     @Inject(RetentionService) retention: RetentionService,
   ) {
-    const who = (metadata: { get(key: string): (string | Buffer)[] }) =>
-      caller.authenticate(metadata.get('authorization'));
     this.handlers = {
-      listLoginHistory: async (request, call) =>
-        queries.listLoginHistory(await who(call.metadata), request, call.signal),
-      listAdminActions: async (request, call) =>
-        queries.listAdminActions(await who(call.metadata), request, call.signal),
-      getAccountTrail: async (request, call) =>
-        queries.getAccountTrail(await who(call.metadata), request, call.signal),
-      applyRetention: async (request, call) =>
-        retention.applyRetention(await who(call.metadata), request, call.signal),
-      getRetentionPolicy: async (_request, call) => retention.getPolicy(await who(call.metadata)),
+      listLoginHistory: (request, call) => queries.listLoginHistory(request, call.signal),
+      listAdminActions: (request, call) => queries.listAdminActions(request, call.signal),
+      getAccountTrail: (request, call) => queries.getAccountTrail(request, call.signal),
+      applyRetention: (request, call) => retention.applyRetention(call.caller, request, call.signal),
+      getRetentionPolicy: async () => retention.getPolicy(),
     };
   }
 }

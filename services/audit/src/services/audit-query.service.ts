@@ -7,7 +7,6 @@ import type {
   ListLoginHistoryRequest,
 } from '@girok/contracts/audit/v1/audit';
 import type { AuditEventSchema, PageRequest } from '@girok/contracts/common/v1/common';
-import { type AccessTokenClaims, requirePermission, requireSelfOrPermission } from '@girok/kit/auth';
 import { Violations } from '@girok/kit/errors';
 import { isUuid } from '@girok/kit/ids';
 import type { ResiliencePolicy } from '@girok/kit/resilience';
@@ -16,9 +15,6 @@ import { type StoredAuditRow, toAuditEvent } from '../dtos/audit.dto.ts';
 import type { AuditFilter, AuditStore } from '../repositories/audit-store.ts';
 import { AUDIT_STORE, STORE_POLICY } from '../tokens.ts';
 import { decodePageToken, encodePageToken, pageSize } from './page-token.ts';
-
-/** Reading the trail: admins with it; an account may read its own login history. */
-export const AUDIT_READ = 'audit:read';
 
 /** The shape the three query responses share (events, page, degraded). */
 export interface PageResponse {
@@ -45,24 +41,14 @@ export class AuditQueryService {
     this.#policy = policy;
   }
 
-  async listLoginHistory(
-    caller: AccessTokenClaims,
-    request: ListLoginHistoryRequest,
-    signal?: AbortSignal,
-  ): Promise<PageResponse> {
+  async listLoginHistory(request: ListLoginHistoryRequest, signal?: AbortSignal): Promise<PageResponse> {
     const v = new Violations();
     v.check(isUuid(request.accountId), 'account_id', 'must be a UUID');
     v.throwIfAny();
-    requireSelfOrPermission(caller, request.accountId, AUDIT_READ);
     return this.#page({ kind: 'login', accountId: request.accountId }, request, signal);
   }
 
-  async listAdminActions(
-    caller: AccessTokenClaims,
-    request: ListAdminActionsRequest,
-    signal?: AbortSignal,
-  ): Promise<PageResponse> {
-    requirePermission(caller, AUDIT_READ);
+  async listAdminActions(request: ListAdminActionsRequest, signal?: AbortSignal): Promise<PageResponse> {
     const v = new Violations();
     if (request.actorId !== '') v.check(isUuid(request.actorId), 'actor_id', 'must be a UUID or empty');
     v.throwIfAny();
@@ -71,12 +57,7 @@ export class AuditQueryService {
     return this.#page(filter, request, signal);
   }
 
-  async getAccountTrail(
-    caller: AccessTokenClaims,
-    request: GetAccountTrailRequest,
-    signal?: AbortSignal,
-  ): Promise<PageResponse> {
-    requirePermission(caller, AUDIT_READ);
+  async getAccountTrail(request: GetAccountTrailRequest, signal?: AbortSignal): Promise<PageResponse> {
     const v = new Violations();
     v.check(isUuid(request.accountId), 'account_id', 'must be a UUID');
     v.throwIfAny();

@@ -4,16 +4,15 @@ import type {
   ApplyRetentionResponseSchema,
   GetRetentionPolicyResponseSchema,
 } from '@girok/contracts/audit/v1/audit';
-import { type AccessTokenClaims, requirePermission } from '@girok/kit/auth';
-import { toDomainError } from '@girok/kit/errors';
+import { assertThat, toDomainError } from '@girok/kit/errors';
 import type { Logger } from '@girok/kit/logging';
 import type { ResiliencePolicy } from '@girok/kit/resilience';
+import { type Caller, holds } from '@girok/kit/rpc';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditConfig } from '../config.ts';
 import type { AuditStore } from '../repositories/audit-store.ts';
 import { AUDIT_STORE, CLOCK, type Clock, CONFIG, LOGGER, STORE_POLICY } from '../tokens.ts';
 import { CATEGORY_NAMES, type CategoryName, categoryToProto, isCategoryName } from './audit-category.ts';
-import { AUDIT_READ } from './audit-query.service.ts';
 import {
   formatMonth,
   partitionsPastPolicy,
@@ -21,7 +20,10 @@ import {
   type StoredPartition,
 } from './retention-policy.ts';
 
-/** Dropping partitions: the policy itself runs on a timer; asking for it by hand needs this. */
+/**
+ * Dropping partitions: the policy itself runs on a timer; asking for it by hand needs this (a dry
+ * run needs only the audit:read that ApplyRetention declares).
+ */
 export const AUDIT_MANAGE = 'audit:manage';
 
 const DESCRIPTIONS: Record<CategoryName, string> = {
@@ -68,8 +70,7 @@ export class RetentionService {
     return this.#retention;
   }
 
-  getPolicy(caller: AccessTokenClaims): MessageInitShape<typeof GetRetentionPolicyResponseSchema> {
-    requirePermission(caller, AUDIT_READ);
+  getPolicy(): MessageInitShape<typeof GetRetentionPolicyResponseSchema> {
     return {
       rules: CATEGORY_NAMES.map((category) => ({
         category: categoryToProto(category),
@@ -80,11 +81,16 @@ export class RetentionService {
   }
 
   async applyRetention(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: ApplyRetentionRequest,
     signal?: AbortSignal,
   ): Promise<MessageInitShape<typeof ApplyRetentionResponseSchema>> {
-    requirePermission(caller, request.dryRun ? AUDIT_READ : AUDIT_MANAGE);
+    assertThat(
+      request.dryRun || holds(caller, AUDIT_MANAGE),
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+      `Dropping partitions needs the ${AUDIT_MANAGE} permission`,
+    );
     const dropped = await this.apply(request.dryRun, signal);
     return {
       dryRun: request.dryRun,

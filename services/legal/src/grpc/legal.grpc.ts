@@ -1,15 +1,15 @@
 import { LegalService } from '@girok/contracts/legal/v1/legal';
 import type { ServiceHandlers } from '@girok/kit/grpc';
 import { Inject, Injectable } from '@nestjs/common';
-import { Authenticator, Permission } from '../services/authenticator.ts';
 import { ConsentService } from '../services/consent.service.ts';
 import { DocumentService } from '../services/document.service.ts';
 import { DsrService } from '../services/dsr.service.ts';
 import { LawService } from '../services/law.service.ts';
 
 /**
- * `girok.legal.v1.LegalService` over gRPC: one line per RPC — who may call it, then the service.
- * Every RPC needs an access token in the `authorization` metadata except RequiredConsents.
+ * `girok.legal.v1.LegalService`: one line per RPC, served by the kit on gRPC and REST alike behind
+ * each RPC's access declaration (proto), so a handler only runs for a verified caller. What depends
+ * on the row read (drafts, another account's DSR) the services decide from `call.caller`.
  */
 @Injectable()
 export class LegalGrpcHandlers {
@@ -18,50 +18,31 @@ export class LegalGrpcHandlers {
   readonly handlers: Required<ServiceHandlers<typeof LegalService>>;
 
   constructor(
-    @Inject(Authenticator) auth: Authenticator,
     @Inject(DocumentService) documents: DocumentService,
     @Inject(ConsentService) consents: ConsentService,
     @Inject(LawService) laws: LawService,
     @Inject(DsrService) dsrs: DsrService,
   ) {
     this.handlers = {
-      createDocument: async (r, call) => documents.create(await auth.require(call, Permission.documents), r),
-      getDocument: async (r, call) => documents.get(await auth.caller(call), r),
-      listDocuments: async (r, call) => documents.list(await auth.caller(call), r),
-      publishDocument: async (r, call) =>
-        documents.publish(await auth.require(call, Permission.documents), r),
-      archiveDocument: async (r, call) =>
-        documents.archive(await auth.require(call, Permission.documents), r),
-      // Public: sign-up asks before the account and its token exist; only ACTIVE documents come back.
+      createDocument: (r, call) => documents.create(call.caller, r),
+      getDocument: (r, call) => documents.get(call.caller, r),
+      listDocuments: (r, call) => documents.list(call.caller, r),
+      publishDocument: (r, call) => documents.publish(call.caller, r),
+      archiveDocument: (r, call) => documents.archive(call.caller, r),
       requiredConsents: (r) => documents.requiredConsents(r),
-      grantConsent: async (r, call) => consents.grant(await auth.self(call, r.accountId), r),
-      withdrawConsent: async (r, call) => consents.withdraw(await auth.self(call, r.accountId), r),
-      listConsents: async (r, call) => {
-        await auth.selfOr(call, r.accountId, Permission.accounts);
-        return consents.list(r);
-      },
-      getConsentHistory: async (r, call) => {
-        await auth.selfOr(call, r.accountId, Permission.accounts);
-        return consents.history(r);
-      },
-      checkConsents: async (r, call) => {
-        await auth.selfOr(call, r.accountId, Permission.accounts);
-        return consents.check(r);
-      },
-      listLaws: async (r, call) => {
-        await auth.caller(call);
-        return laws.list(r);
-      },
-      getLaw: async (r, call) => {
-        await auth.caller(call);
-        return laws.get(r);
-      },
-      updateLaw: async (r, call) => laws.update(await auth.require(call, Permission.laws), r),
-      fileDsr: async (r, call) => dsrs.file(await auth.selfOr(call, r.accountId, Permission.dsrs), r),
-      getDsr: async (r, call) => dsrs.get(await auth.caller(call), r),
-      listDsrs: async (r, call) => dsrs.list(await auth.caller(call), r),
-      updateDsrStatus: async (r, call) => dsrs.updateStatus(await auth.require(call, Permission.dsrs), r),
-      getDsrExport: async (r, call) => dsrs.export(await auth.caller(call), r),
+      grantConsent: (r, call) => consents.grant(call.caller, r),
+      withdrawConsent: (r, call) => consents.withdraw(call.caller, r),
+      listConsents: (r) => consents.list(r),
+      getConsentHistory: (r) => consents.history(r),
+      checkConsents: (r) => consents.check(r),
+      listLaws: (r) => laws.list(r),
+      getLaw: (r) => laws.get(r),
+      updateLaw: (r, call) => laws.update(call.caller, r),
+      fileDsr: (r, call) => dsrs.file(call.caller, r),
+      getDsr: (r, call) => dsrs.get(call.caller, r),
+      listDsrs: (r, call) => dsrs.list(call.caller, r),
+      updateDsrStatus: (r, call) => dsrs.updateStatus(call.caller, r),
+      getDsrExport: (r, call) => dsrs.export(call.caller, r),
     };
   }
 }

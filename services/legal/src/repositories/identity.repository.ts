@@ -1,4 +1,5 @@
 import type { IdentityService } from '@girok/contracts/identity/v1/identity';
+import { DomainError } from '@girok/kit/errors';
 import type { GrpcClient } from '@girok/kit/grpc';
 import { Inject, Injectable } from '@nestjs/common';
 import { IDENTITY_CLIENT } from '../tokens.ts';
@@ -14,7 +15,24 @@ export class IdentityRepository {
 
   /** The account's ISO 3166-1 country ('' when it has none); NOT_FOUND when there is no such account. */
   async countryOf(accountId: string): Promise<string> {
-    const { account } = await this.#identity.getAccount({ accountId });
-    return account?.country ?? '';
+    try {
+      const { account } = await this.#identity.getAccount({ accountId });
+      return account?.country ?? '';
+    } catch (error) {
+      // identity refusing legal-service's own workload credential is our fault, never the caller's:
+      // passed through it would tell a caller holding a valid token to send one.
+      if (
+        error instanceof DomainError &&
+        (error.kind === 'UNAUTHENTICATED' || error.kind === 'PERMISSION_DENIED')
+      ) {
+        throw new DomainError(
+          'INTERNAL',
+          'WORKLOAD_CREDENTIAL_REFUSED',
+          'identity-service refused legal-service as a caller',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 }

@@ -12,10 +12,10 @@ import type {
   WithdrawConsentRequest,
   WithdrawConsentResponseSchema,
 } from '@girok/contracts/legal/v1/legal';
-import type { AccessTokenClaims } from '@girok/kit/auth';
 import { assertThat, DomainError, Violations } from '@girok/kit/errors';
 import { uuidv7 } from '@girok/kit/ids';
 import { appendEvents } from '@girok/kit/outbox';
+import { accountOf, type Caller } from '@girok/kit/rpc';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { toConsent, toConsentGap, toHistoryEntry } from '../dtos/legal.dto.ts';
@@ -66,7 +66,7 @@ export class ConsentService {
   }
 
   async grant(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: GrantConsentRequest,
   ): Promise<MessageInitShape<typeof GrantConsentResponseSchema>> {
     requireIds({ account_id: request.accountId, document_id: request.documentId });
@@ -131,7 +131,7 @@ export class ConsentService {
   }
 
   async withdraw(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: WithdrawConsentRequest,
   ): Promise<MessageInitShape<typeof WithdrawConsentResponseSchema>> {
     const v = new Violations();
@@ -270,7 +270,7 @@ export class ConsentService {
 
   #audit(
     action: string,
-    caller: AccessTokenClaims,
+    caller: Caller,
     accountId: string,
     client: ClientInfo | undefined,
     now: Date,
@@ -280,7 +280,7 @@ export class ConsentService {
   ) {
     return auditEvent({
       action,
-      actorId: caller.sub,
+      actorId: accountOf(caller) ?? '',
       targetType: 'account',
       targetId: accountId,
       result,

@@ -14,18 +14,17 @@ import type {
   RequiredConsentsResponseSchema,
 } from '@girok/contracts/legal/v1/legal';
 import { DocumentStatus } from '@girok/contracts/legal/v1/legal';
-import type { AccessTokenClaims } from '@girok/kit/auth';
 import { isUniqueViolation } from '@girok/kit/db';
 import { assertThat, DomainError, Violations } from '@girok/kit/errors';
 import { uuidv7 } from '@girok/kit/ids';
 import { appendEvents } from '@girok/kit/outbox';
+import { accountOf, type Caller, holds } from '@girok/kit/rpc';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { documentStatusFromProto, toDocument } from '../dtos/legal.dto.ts';
 import { DocumentRepository, type DocumentRow } from '../repositories/document.repository.ts';
 import type { DocumentStatusValue, LegalDatabase } from '../schema/database.ts';
 import { CLOCK, type Clock, DATABASE } from '../tokens.ts';
-import { holds, Permission } from './authenticator.ts';
 import {
   canonicalLocale,
   checkCountry,
@@ -39,6 +38,9 @@ import {
 import { auditEvent } from './legal-events.ts';
 import { RequirementsService } from './requirements.service.ts';
 import { afterIdFrom, pageOf, pageSize, requireIds } from './validation.ts';
+
+/** Who may draft, publish and archive, and see drafts. */
+const MANAGE_DOCUMENTS = 'legal_document:manage';
 
 const documentNotFound = () => new DomainError('NOT_FOUND', 'DOCUMENT_NOT_FOUND', 'No such document');
 
@@ -67,7 +69,7 @@ export class DocumentService {
   }
 
   async create(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: CreateDocumentRequest,
   ): Promise<MessageInitShape<typeof CreateDocumentResponseSchema>> {
     const v = new Violations();
@@ -101,7 +103,7 @@ export class DocumentService {
             content_hash: contentHash(request.content),
             required: request.required,
             status: 'DRAFT',
-            created_by: caller.sub,
+            created_by: accountOf(caller) ?? null,
             created_at: now,
           },
           tx,
@@ -128,19 +130,19 @@ export class DocumentService {
 
   /** Drafts are visible to document managers only: to anyone else they do not exist. */
   async get(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: GetDocumentRequest,
   ): Promise<MessageInitShape<typeof GetDocumentResponseSchema>> {
     requireIds({ document_id: request.documentId });
     const document = await this.#documents.findById(request.documentId);
-    if (document === undefined || (document.status === 'DRAFT' && !holds(caller, Permission.documents))) {
+    if (document === undefined || (document.status === 'DRAFT' && !holds(caller, MANAGE_DOCUMENTS))) {
       throw documentNotFound();
     }
     return { document: toDocument(document) };
   }
 
   async list(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: ListDocumentsRequest,
   ): Promise<MessageInitShape<typeof ListDocumentsResponseSchema>> {
     const v = new Violations();
@@ -155,12 +157,12 @@ export class DocumentService {
     );
     const afterId = afterIdFrom(v, request.page?.pageToken ?? '');
     v.throwIfAny();
-    const manager = holds(caller, Permission.documents);
+    const manager = holds(caller, MANAGE_DOCUMENTS);
     assertThat(
       status !== 'DRAFT' || manager,
       'PERMISSION_DENIED',
       'PERMISSION_DENIED',
-      `Drafts need the ${Permission.documents} permission`,
+      `Drafts need the ${MANAGE_DOCUMENTS} permission`,
     );
     const statuses: DocumentStatusValue[] =
       status !== undefined ? [status] : manager ? ['DRAFT', 'ACTIVE', 'ARCHIVED'] : ['ACTIVE', 'ARCHIVED'];
@@ -178,7 +180,7 @@ export class DocumentService {
   }
 
   async publish(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: PublishDocumentRequest,
   ): Promise<MessageInitShape<typeof PublishDocumentResponseSchema>> {
     requireIds({ document_id: request.documentId });
@@ -232,7 +234,7 @@ export class DocumentService {
   }
 
   async archive(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: ArchiveDocumentRequest,
   ): Promise<MessageInitShape<typeof ArchiveDocumentResponseSchema>> {
     requireIds({ document_id: request.documentId });
@@ -277,13 +279,13 @@ export class DocumentService {
   #audit(
     action: string,
     document: DocumentRow,
-    caller: AccessTokenClaims,
+    caller: Caller,
     now: Date,
     metadata: Record<string, string> = {},
   ) {
     return auditEvent({
       action,
-      actorId: caller.sub,
+      actorId: accountOf(caller) ?? '',
       targetType: 'legal_document',
       targetId: document.id,
       result: 'SUCCESS',

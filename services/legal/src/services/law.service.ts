@@ -8,9 +8,9 @@ import {
   type UpdateLawRequest,
   type UpdateLawResponseSchema,
 } from '@girok/contracts/legal/v1/legal';
-import type { AccessTokenClaims } from '@girok/kit/auth';
 import { DomainError, Violations } from '@girok/kit/errors';
 import { appendEvents } from '@girok/kit/outbox';
+import { accountOf, type Caller } from '@girok/kit/rpc';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely, Updateable } from 'kysely';
 import { crossBorderRuleFromProto, lawValues, toLaw } from '../dtos/legal.dto.ts';
@@ -71,7 +71,7 @@ export class LawService {
   }
 
   async update(
-    caller: AccessTokenClaims,
+    caller: Caller,
     request: UpdateLawRequest,
   ): Promise<MessageInitShape<typeof UpdateLawResponseSchema>> {
     checkCode(request.code);
@@ -119,13 +119,13 @@ export class LawService {
       const now = this.#clock.now();
       const updated = await this.#laws.update(
         current.code,
-        { ...changes, updated_at: now, updated_by: caller.sub },
+        { ...changes, updated_at: now, updated_by: accountOf(caller) ?? null },
         tx,
       );
       await appendEvents(tx, [
         auditEvent({
           action: 'law.update',
-          actorId: caller.sub,
+          actorId: accountOf(caller) ?? '',
           targetType: 'law',
           targetId: current.code,
           result: 'SUCCESS',
