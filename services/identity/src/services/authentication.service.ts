@@ -401,20 +401,19 @@ export class AuthenticationService {
     client: ClientInfo | undefined,
   ): Promise<void> {
     const now = this.#clock.now();
-    await this.#db.transaction().execute((tx) =>
-      appendEvents(tx, [
-        auditEvent({
-          action,
-          ...(accountId === undefined ? {} : { actorId: accountId }),
-          targetType: 'account',
-          ...(accountId === undefined ? {} : { targetId: accountId }),
-          result,
-          reason,
-          client,
-          now,
-        }),
-      ]),
-    );
+    // One statement, like a wrong password's record: an unknown account must not answer faster.
+    await appendEvents(this.#db, [
+      auditEvent({
+        action,
+        ...(accountId === undefined ? {} : { actorId: accountId }),
+        targetType: 'account',
+        ...(accountId === undefined ? {} : { targetId: accountId }),
+        result,
+        reason,
+        client,
+        now,
+      }),
+    ]);
   }
 }
 
