@@ -9,7 +9,8 @@ import type {
 import { DATABASE } from '../tokens.ts';
 import type { Executor } from './executor.ts';
 
-export type AccountRow = Selectable<AccountsTable>;
+/** The skeleton is written with the username and only ever read by the unique index. */
+export type AccountRow = Omit<Selectable<AccountsTable>, 'username_skeleton'>;
 
 export interface AccountWithMfa extends AccountRow {
   mfa_enabled: boolean;
@@ -164,7 +165,7 @@ export class AccountRepository {
     if (filter.status !== undefined) query = query.where('accounts.status', '=', filter.status);
     if (filter.afterId !== undefined) query = query.where('accounts.id', '>', filter.afterId);
     if (filter.query !== undefined && filter.query !== '') {
-      const prefix = `${filter.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const prefix = `${filter.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query = query.where((eb) =>
         eb.or([eb('accounts.email', 'like', prefix), eb('accounts.username', 'like', prefix)]),
       );

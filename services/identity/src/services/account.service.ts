@@ -44,9 +44,11 @@ import {
   checkLocale,
   checkUsername,
   normaliseEmail,
+  normaliseIdentifier,
   normaliseUsername,
   pageSize,
   requireIds,
+  usernameSkeleton,
 } from './validation.ts';
 
 /** New passwords may not repeat the current one or the four before it. */
@@ -61,7 +63,10 @@ function takenOrOriginal(error: unknown): unknown {
       fieldViolations: [{ field: 'email', description: 'is already registered' }],
     });
   }
-  if (isUniqueViolation(error, 'accounts_username_key')) {
+  if (
+    isUniqueViolation(error, 'accounts_username_key') ||
+    isUniqueViolation(error, 'accounts_username_skeleton_key')
+  ) {
     return new DomainError('CONFLICT', 'USERNAME_TAKEN', 'This username is taken', {
       fieldViolations: [{ field: 'username', description: 'is already taken' }],
     });
@@ -143,6 +148,7 @@ export class AccountService {
             id: uuidv7(),
             email,
             username,
+            username_skeleton: usernameSkeleton(username),
             status: 'ACTIVE',
             mode: mode ?? 'USER',
             locale: request.locale,
@@ -199,7 +205,7 @@ export class AccountService {
     v.throwIfAny();
     const rows = await this.#accounts.list({
       limit: limit + 1,
-      query: request.query,
+      query: normaliseIdentifier(request.query),
       ...(mode === undefined ? {} : { mode }),
       ...(status === undefined ? {} : { status }),
       ...(afterId === undefined ? {} : { afterId }),
@@ -229,7 +235,7 @@ export class AccountService {
           request.accountId,
           {
             updated_at: now,
-            ...(username === undefined ? {} : { username }),
+            ...(username === undefined ? {} : { username, username_skeleton: usernameSkeleton(username) }),
             ...(request.locale === undefined ? {} : { locale: request.locale }),
             ...(request.country === undefined ? {} : { country: request.country }),
           },
@@ -414,6 +420,7 @@ export class AccountService {
         status: 'DELETED',
         email: `deleted+${account.id}@deleted.invalid`,
         username: `deleted-${account.id}`,
+        username_skeleton: null,
         deleted_at: now,
         deletion_scheduled_at: null,
         updated_at: now,

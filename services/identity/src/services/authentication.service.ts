@@ -29,6 +29,7 @@ import { CLOCK, type Clock, CONFIG, DATABASE, KV_STORE } from '../tokens.ts';
 import { auditEvent, IdentityEvents } from './identity-events.ts';
 import { MfaService } from './mfa.service.ts';
 import { SessionService } from './session.service.ts';
+import { normaliseIdentifier } from './validation.ts';
 
 /** One answer for every failed password login: unknown account, wrong password, locked, deleted. */
 const invalidCredentials = () =>
@@ -87,7 +88,7 @@ export class AuthenticationService {
   async authenticate(
     request: AuthenticateRequest,
   ): Promise<MessageInitShape<typeof AuthenticateResponseSchema>> {
-    const identifier = request.identifier.trim().toLowerCase();
+    const identifier = normaliseIdentifier(request.identifier);
     new Violations()
       .check(identifier !== '' && identifier.length <= 254, 'identifier', 'must be an email or username')
       .check(request.password !== '' && request.password.length <= 1024, 'password', 'is required')
