@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type IdentityConfig, loadConfig } from '../src/config.ts';
+import { PasswordHasher } from '../src/crypto/password-hasher.ts';
 import {
   type RunningIdentityService,
   type StartOptions,
@@ -169,4 +170,42 @@ export async function failure(promise: Promise<unknown>): Promise<DomainError> {
     throw error;
   }
   throw new Error('expected the call to fail');
+}
+
+/**
+ * The real hasher, keeping the time spent hashing: argon2id on a shared two-core machine varies by
+ * tens of milliseconds from one call to the next, which would drown a difference of one round trip.
+ * Timing suites subtract it and compare everything else a call does.
+ */
+export class TimedHasher extends PasswordHasher {
+  spentMs = 0;
+  override async hash(password: string): Promise<string> {
+    return this.#timed(() => super.hash(password));
+  }
+  override async verify(phc: string, password: string): Promise<boolean> {
+    return this.#timed(() => super.verify(phc, password));
+  }
+  override async verifyDummy(password: string): Promise<false> {
+    return this.#timed(() => super.verifyDummy(password));
+  }
+  async #timed<T>(work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.spentMs += performance.now() - started;
+    }
+  }
+}
+
+/**
+ * The median of paired differences, and the bound it must stay under: 1 ms, or twice the median's
+ * standard error when the machine is too noisy to resolve 1 ms (estimated from the interquartile
+ * range), so a busy neighbour cannot fail the suite while a real difference on a quiet one does.
+ */
+export function pairedGap(gaps: readonly number[]): { median: number; boundMs: number } {
+  const sorted = [...gaps].sort((x, y) => x - y);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  const standardError = (1.2533 * ((at(0.75) - at(0.25)) / 1.349)) / Math.sqrt(sorted.length);
+  return { median: at(0.5), boundMs: Math.max(1, 2 * standardError) };
 }

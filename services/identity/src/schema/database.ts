@@ -11,10 +11,15 @@ export type AccountModeValue = 'USER' | 'ADMIN' | 'OPERATOR';
 
 export interface AccountsTable {
   id: string;
-  /** Lower-cased; unique. Replaced by a tombstone address when the account is erased. */
+  /** Normalised (validation.ts `normaliseIdentifier`); unique. Replaced by a tombstone address when the account is erased. */
   email: string;
-  /** Lower-cased; unique. */
+  /** Normalised (validation.ts `normaliseIdentifier`); unique. */
   username: string;
+  /**
+   * The username's look-alike skeleton; unique, so look-alikes collide. NULL for tombstones and for
+   * look-alikes that predate the rule.
+   */
+  username_skeleton: ColumnType<string | null, string | null, string | null>;
   status: AccountStatusValue;
   mode: AccountModeValue;
   locale: string;

@@ -29,6 +29,7 @@ import { CLOCK, type Clock, CONFIG, DATABASE, KV_STORE } from '../tokens.ts';
 import { auditEvent, IdentityEvents } from './identity-events.ts';
 import { MfaService } from './mfa.service.ts';
 import { SessionService } from './session.service.ts';
+import { normaliseIdentifier } from './validation.ts';
 
 /** One answer for every failed password login: unknown account, wrong password, locked, deleted. */
 const invalidCredentials = () =>
@@ -87,7 +88,7 @@ export class AuthenticationService {
   async authenticate(
     request: AuthenticateRequest,
   ): Promise<MessageInitShape<typeof AuthenticateResponseSchema>> {
-    const identifier = request.identifier.trim().toLowerCase();
+    const identifier = normaliseIdentifier(request.identifier);
     new Violations()
       .check(identifier !== '' && identifier.length <= 254, 'identifier', 'must be an email or username')
       .check(request.password !== '' && request.password.length <= 1024, 'password', 'is required')
@@ -95,31 +96,36 @@ export class AuthenticationService {
     await this.#checkRateLimits(identifier, request.client);
 
     const fingerprint = deviceFingerprint(request.client);
-    const account = await this.#accounts.findForLogin(identifier, fingerprint);
+    const now = this.#clock.now();
+    const account = await this.#accounts.reserveLoginAttempt(
+      identifier,
+      fingerprint,
+      this.#config.lockout,
+      now,
+    );
+    // A refused attempt still costs one verification, so neither an unknown account nor a lock
+    // answers faster; but only a reserved attempt gets its password checked.
     const passwordOk =
-      account?.password_hash != null
+      account?.password_hash != null && account.attempt !== null
         ? await this.#hasher.verify(account.password_hash, request.password)
         : await this.#hasher.verifyDummy(request.password);
-    const now = this.#clock.now();
 
     if (account === undefined || account.password_hash == null || account.status === 'DELETED') {
       await this.#audit('account.login', undefined, 'FAILURE', 'INVALID_CREDENTIALS', request.client);
       throw invalidCredentials();
     }
-    if (account.locked_until !== null && account.locked_until > now) {
+    if (account.attempt === null) {
       // Refused even with the right password; same answer as a wrong one (Keycloak does the same),
       // so the lock tells an attacker nothing. The owner learns of it from account.locked.
       await this.#audit('account.login', account.id, 'DENIED', 'ACCOUNT_LOCKED', request.client);
       throw invalidCredentials();
     }
     if (!passwordOk) {
-      await this.#recordFailure(account, request.client);
+      await this.#recordFailure(account, account.attempt, now, request.client);
       throw invalidCredentials();
     }
 
-    if (account.failed_login_count > 0 || account.locked_until !== null) {
-      await this.#accounts.update(account.id, { failed_login_count: 0, locked_until: null });
-    }
+    await this.#accounts.releaseLoginAttempts(account.id);
     if (this.#hasher.needsRehash(account.password_hash)) {
       // Parameters changed since this hash was made: upgrade it while we hold the password.
       await this.#credentials.rehash(account.id, await this.#hasher.hash(request.password));
@@ -310,54 +316,44 @@ export class AuthenticationService {
     }
   }
 
-  /** Counts a wrong password; the fifth in a row locks the account for the lockout period. */
-  async #recordFailure(account: AccountForLogin, client: ClientInfo | undefined): Promise<void> {
-    await this.#db.transaction().execute(async (tx) => {
-      const now = this.#clock.now();
-      const current = await this.#accounts.findByIdForUpdate(account.id, tx);
-      if (current === undefined) return;
-      const failures = current.failed_login_count + 1;
-      const lock = failures >= this.#config.lockout.maxFailures;
-      const updated = await this.#accounts.update(
-        account.id,
-        lock
-          ? {
-              failed_login_count: 0,
-              locked_until: new Date(now.getTime() + this.#config.lockout.durationMs),
-              updated_at: now,
-            }
-          : { failed_login_count: failures },
-        tx,
-      );
-      const events = [
+  /**
+   * A wrong password, already counted by its reservation; the one that took the last place locked
+   * the account, and says so to the owner.
+   */
+  async #recordFailure(
+    account: AccountForLogin,
+    attempt: number,
+    now: Date,
+    client: ClientInfo | undefined,
+  ): Promise<void> {
+    const events = [
+      auditEvent({
+        action: 'account.login',
+        actorId: account.id,
+        targetType: 'account',
+        targetId: account.id,
+        result: 'FAILURE',
+        reason: 'INVALID_CREDENTIALS',
+        client,
+        now,
+      }),
+    ];
+    if (attempt >= this.#config.lockout.maxFailures) {
+      events.push(
+        IdentityEvents.account('locked', { ...account, updated_at: now }, account.mfa_enabled),
         auditEvent({
-          action: 'account.login',
+          action: 'account.lock',
           actorId: account.id,
           targetType: 'account',
           targetId: account.id,
-          result: 'FAILURE',
-          reason: 'INVALID_CREDENTIALS',
+          result: 'SUCCESS',
+          reason: 'TOO_MANY_FAILURES',
           client,
           now,
         }),
-      ];
-      if (lock && updated !== undefined) {
-        events.push(
-          IdentityEvents.account('locked', updated, account.mfa_enabled),
-          auditEvent({
-            action: 'account.lock',
-            actorId: account.id,
-            targetType: 'account',
-            targetId: account.id,
-            result: 'SUCCESS',
-            reason: 'TOO_MANY_FAILURES',
-            client,
-            now,
-          }),
-        );
-      }
-      await appendEvents(tx, events);
-    });
+      );
+    }
+    await appendEvents(this.#db, events);
   }
 
   /** Trusted devices skip the TOTP step, for users only: admin and operator sessions always need it. */
@@ -406,20 +402,19 @@ export class AuthenticationService {
     client: ClientInfo | undefined,
   ): Promise<void> {
     const now = this.#clock.now();
-    await this.#db.transaction().execute((tx) =>
-      appendEvents(tx, [
-        auditEvent({
-          action,
-          ...(accountId === undefined ? {} : { actorId: accountId }),
-          targetType: 'account',
-          ...(accountId === undefined ? {} : { targetId: accountId }),
-          result,
-          reason,
-          client,
-          now,
-        }),
-      ]),
-    );
+    // One statement, like a wrong password's record: an unknown account must not answer faster.
+    await appendEvents(this.#db, [
+      auditEvent({
+        action,
+        ...(accountId === undefined ? {} : { actorId: accountId }),
+        targetType: 'account',
+        ...(accountId === undefined ? {} : { targetId: accountId }),
+        result,
+        reason,
+        client,
+        now,
+      }),
+    ]);
   }
 }
 

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  client,
+  failure,
+  newAccount,
+  pairedGap,
+  startTestIdentity,
+  type TestIdentity,
+  TimedHasher,
+} from './support.ts';
+
+const SAMPLES = 60;
+
+describe('login timing', () => {
+  let identity: TestIdentity;
+  const hasher = new TimedHasher();
+  beforeAll(async () => {
+    identity = await startTestIdentity({}, { passwordHasher: hasher });
+  });
+  afterAll(async () => {
+    await identity?.close();
+  });
+
+  it('an unknown email and a wrong password do the same work besides the hash: the median of 60 paired differences is under 1 ms (or its noise)', async () => {
+    // Four wrong passwords per account, so none of them locks during the run.
+    const accounts = await Promise.all(
+      Array.from({ length: Math.ceil(SAMPLES / 4) }, async () => {
+        const input = newAccount();
+        await identity.grpc.createAccount(input);
+        return input;
+      }),
+    );
+    const time = async (identifier: string) => {
+      const started = performance.now();
+      const hashing = hasher.spentMs;
+      const error = await failure(
+        identity.grpc.authenticate({ identifier, password: 'not the password at all', client: client() }),
+      );
+      const elapsed = performance.now() - started - (hasher.spentMs - hashing);
+      expect(error.code).toBe('INVALID_CREDENTIALS');
+      return elapsed;
+    };
+    // Warm both paths (JIT, pool connections) before measuring; the warm-up account is not measured.
+    const warm = newAccount();
+    await identity.grpc.createAccount(warm);
+    for (let i = 0; i < 3; i += 1) {
+      await time(warm.email);
+      await time(`warm-up-${i}@example.com`);
+    }
+    const gaps: number[] = [];
+    for (let i = 0; i < SAMPLES; i += 1) {
+      // Paired and alternating which goes first, so a load spike on the shared machine hits both
+      // paths alike and cancels out of each pair's difference.
+      const email = accounts[i % accounts.length]?.email ?? '';
+      const unknown = `nobody-${i}-${Date.now()}@example.com`;
+      if (i % 2 === 0) {
+        const u = await time(unknown);
+        gaps.push((await time(email)) - u);
+      } else {
+        const w = await time(email);
+        gaps.push(w - (await time(unknown)));
+      }
+    }
+    const gap = pairedGap(gaps);
+    expect(
+      Math.abs(gap.median),
+      `besides the hash, a wrong password is ${gap.median.toFixed(2)} ms slower (bound ${gap.boundMs.toFixed(2)} ms)`,
+    ).toBeLessThan(gap.boundMs);
+  });
+});
