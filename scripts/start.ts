@@ -12,20 +12,27 @@ import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
 import { startIdentityService } from '@girok/identity/service';
 import { InProcessBus } from '@girok/kit/events';
 import { createLogger } from '@girok/kit/logging';
+import { LocalWorkloadIssuer } from '@girok/kit/workload';
 import { loadConfig as loadLegalConfig } from '@girok/legal/config';
 import { startLegalService } from '@girok/legal/service';
-import { loadLocalPlatformConfig } from './local-config.ts';
+import { LOCAL_WORKLOAD_ISSUER, loadLocalPlatformConfig } from './local-config.ts';
 
 const local = loadLocalPlatformConfig(process.env);
 const logger = createLogger({ service: 'girok-local', level: local.logLevel });
 const bus = new InProcessBus(logger);
+// What the kubelet does in a cluster: each component gets short-lived tokens of its own identity.
+const issuer = await LocalWorkloadIssuer.open(local.workloadIssuerDir, {
+  issuer: LOCAL_WORKLOAD_ISSUER,
+  namespace: 'local',
+});
+const as = (component: string) => ({ bus, workloadTokens: issuer.source(component) });
 
 // In dependency order; closed in reverse.
 const identity = await startIdentityService(loadIdentityConfig(local.identity), { bus });
-const auth = await startAuthService(loadAuthConfig(local.auth), { bus });
-const legal = await startLegalService(loadLegalConfig(local.legal), { bus });
+const auth = await startAuthService(loadAuthConfig(local.auth), as('auth-service'));
+const legal = await startLegalService(loadLegalConfig(local.legal), as('legal-service'));
 const audit = await startAuditService(loadAuditConfig(local.audit), { bus });
-const bff = await startAuthBff(loadBffConfig(local.bff), { bus });
+const bff = await startAuthBff(loadBffConfig(local.bff), as('auth-bff'));
 const bffUrl = bff.url.replace('127.0.0.1', 'localhost');
 
 process.stdout.write(

@@ -14,11 +14,13 @@ import {
   ValkeyPubSub,
   ValkeyStore,
 } from '@girok/kit/cache';
+import { ConfigError } from '@girok/kit/config';
 import { type EventConsumer, InProcessBus, KafkaEventConsumer, LocalEventConsumer } from '@girok/kit/events';
 import { createGrpcClient } from '@girok/kit/grpc';
-import { createServiceApp } from '@girok/kit/http';
+import { createServiceApp, startMetricsServer } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { FileTokenSource, type WorkloadTokenSource } from '@girok/kit/workload';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel } from 'kafkajs';
@@ -38,14 +40,28 @@ export interface RunningAuthBff {
   readonly logger: Logger;
   /** Sockets this replica serves. */
   readonly sockets: () => number;
+  /** `/metrics`, on its own port. */
+  readonly metricsUrl: string;
   /** Graceful: closes the sockets, stops consuming, drains HTTP, closes clients and stores. */
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   readonly logger?: Logger;
+  /** The BFF's workload token source; default: the projected token file (WORKLOAD_TOKEN_FILE). */
+  readonly workloadTokens?: WorkloadTokenSource;
   /** Local mode (no KAFKA_BROKERS): the bus identity's events arrive on. */
   readonly bus?: InProcessBus;
+}
+
+/** The projected token file, or a start-up error naming the variable: every call the BFF makes needs it. */
+function workloadTokenFile(path: string | undefined): WorkloadTokenSource {
+  if (path === undefined) {
+    throw new ConfigError([
+      "WORKLOAD_TOKEN_FILE is required: the path of the BFF's workload token (its projected ServiceAccount token)",
+    ]);
+  }
+  return new FileTokenSource(path);
 }
 
 /**
@@ -65,11 +81,13 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
     config.valkeyUrl === undefined
       ? new MemoryPubSub(logger)
       : new ValkeyPubSub({ url: config.valkeyUrl, channelPrefix: config.valkeyPrefix });
+  const workload = options.workloadTokens ?? workloadTokenFile(config.workloadTokenFile);
   const client = <S extends DescService>(service: S, address: string, name: string) =>
     createGrpcClient(service, address, {
       deadlineMs: config.grpcDeadlineMs,
       policy: createPolicy({ name, retry: { maxRetries: 2 }, registry, logger }),
       logger,
+      workload,
     });
   const identity = client(IdentityService, config.identityGrpcAddress, 'identity-service');
   const auth = client(AuthService, config.authGrpcAddress, 'auth-service');
@@ -97,6 +115,7 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
   registerRestRoutes(app.getHttpAdapter().getInstance(), () => app.get(GraphQLSchemaHost).schema);
   await app.listen({ port: config.httpPort, host: config.host });
   const port = (app.getHttpServer().address() as { port: number }).port;
+  const metrics = await startMetricsServer(registry, config.host, config.metricsPort);
 
   const gateway = new SocketGateway({
     allowedOrigins: config.allowedOrigins,
@@ -130,6 +149,7 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
+    metricsUrl: `http://${host}:${metrics.port}/metrics`,
     app,
     logger,
     sockets: () => gateway.size,
@@ -139,6 +159,7 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
         await consumer.stop();
         await app.close();
         for (const grpcClient of [identity, auth, legal, audit]) grpcClient.close();
+        await metrics.close();
         await pubsub.close();
         await store.close();
       })();

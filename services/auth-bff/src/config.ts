@@ -36,6 +36,10 @@ export interface BffConfig {
   /** How long a session's validity at identity-service is trusted before it is asked again. */
   readonly revocationCheckIntervalMs: number;
   readonly shutdownGraceMs: number;
+  /** The BFF's own workload token (its projected ServiceAccount token), sent on every gRPC call. */
+  readonly workloadTokenFile: string | undefined;
+  /** `/metrics` listens here, apart from the API port. */
+  readonly metricsPort: number;
 }
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): BffConfig {
@@ -76,6 +80,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     sessionPollIntervalMs: read.int('SESSION_POLL_INTERVAL_MS', 5000, { min: 100 }),
     revocationCheckIntervalMs: read.int('REVOCATION_CHECK_INTERVAL_MS', 5000, { min: 0 }),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    workloadTokenFile: read.optionalString('WORKLOAD_TOKEN_FILE'),
+    metricsPort: read.int('METRICS_PORT', 9468, { min: 0, max: 65535 }),
   };
   read.done();
   return config;

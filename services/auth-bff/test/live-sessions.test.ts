@@ -187,10 +187,13 @@ describe('browser sessions and the live session stream across two BFF replicas',
     const socket = await browser.socket();
     // Revoked at identity-service directly: only this replica's poll can tell its socket.
     const me = signUp.data?.signUp.me;
-    await platform.identityGrpc.revokeSession({
-      accountId: me?.account.id ?? '',
-      sessionId: me?.sessionId ?? '',
-    });
+    await platform.identityGrpc.revokeSession(
+      {
+        accountId: me?.account.id ?? '',
+        sessionId: me?.sessionId ?? '',
+      },
+      await platform.asAdmin(),
+    );
     const revoked = await socket.next((m) => m.type === 'session.revoked' && m.current === true, 12_000);
     expect(revoked.message.sessionId).toBe(me?.sessionId);
   });

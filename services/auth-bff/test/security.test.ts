@@ -79,9 +79,10 @@ describe('auth-bff security: admin tokens, sanctions, key rotation, CSRF, query 
 
     // The platform-wide live view needs session:read_all.
     await expect(browser.socket('/ws/sessions?scope=platform')).rejects.toEqual(new SocketRefused(403));
-    const { roles } = await platform.authGrpc.listRoles({});
+    const asRoot = await platform.asAdmin();
+    const { roles } = await platform.authGrpc.listRoles({}, asRoot);
     const securityAdmin = roles.find((r) => r.name === 'security_admin');
-    await platform.authGrpc.assignRole({ accountId: admin.id, roleId: securityAdmin?.id ?? '' });
+    await platform.authGrpc.assignRole({ accountId: admin.id, roleId: securityAdmin?.id ?? '' }, asRoot);
     const platformView = await browser.socket('/ws/sessions?scope=platform');
     const someone = await signedUp(1);
     const seen = await platformView.next(
@@ -104,11 +105,14 @@ describe('auth-bff security: admin tokens, sanctions, key rotation, CSRF, query 
 
   it('a banned account cannot log in, and its live session ends', async () => {
     const { browser, login, user } = await signedUp();
-    await platform.authGrpc.createSanction({
-      accountId: login.me?.account.id ?? '',
-      type: SanctionType.PERMANENT_BAN,
-      reason: 'fraud',
-    });
+    await platform.authGrpc.createSanction(
+      {
+        accountId: login.me?.account.id ?? '',
+        type: SanctionType.PERMANENT_BAN,
+        reason: 'fraud',
+      },
+      await platform.asAdmin(),
+    );
     await expect
       .poll(async () => (await browser.graphql('query { me { sessionId } }')).status, { timeout: 6000 })
       .toBe(401);
@@ -126,7 +130,7 @@ describe('auth-bff security: admin tokens, sanctions, key rotation, CSRF, query 
     const oldToken = (
       await platform.authGrpc.issueAccessToken({ sessionId: before.login.me?.sessionId ?? '' })
     ).accessToken;
-    const { previous } = await platform.authGrpc.rotateSigningKey({});
+    const { previous } = await platform.authGrpc.rotateSigningKey({}, await platform.asAdmin());
     const after = await signedUp(1);
     const newToken = (
       await platform.authGrpc.issueAccessToken({ sessionId: after.login.me?.sessionId ?? '' })
@@ -143,7 +147,7 @@ describe('auth-bff security: admin tokens, sanctions, key rotation, CSRF, query 
     expect((await before.browser.graphql('query { me { sessionId } }')).status).toBe(200);
     expect((await after.browser.graphql('query { me { sessionId } }')).status).toBe(200);
 
-    await platform.authGrpc.retireSigningKey({ kid: previous?.kid ?? '' });
+    await platform.authGrpc.retireSigningKey({ kid: previous?.kid ?? '' }, await platform.asAdmin());
     await expect(verifier.verify(oldToken)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED' });
     await expect(verifier.verify(newToken)).resolves.toMatchObject({ sid: after.login.me?.sessionId });
     // The BFFs' JWKS cache (500 ms here) lets the retired key go.

@@ -11,8 +11,10 @@ import { base32Decode, totpCode } from '@girok/identity/totp';
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { freePort, TestCallers } from '@girok/kit/testing';
 import { loadConfig as loadLegalConfig } from '@girok/legal/config';
 import { startLegalService } from '@girok/legal/service';
+import { Metadata } from '@grpc/grpc-js';
 import pg from 'pg';
 import { type RunningAuthBff, startAuthBff } from '../src/auth-bff.ts';
 import { loadConfig } from '../src/config.ts';
@@ -40,6 +42,11 @@ const silent = (service: string) => createLogger({ service, level: 'silent' });
  */
 export async function startTestPlatform(options: { replicas?: number; bff?: Record<string, string> } = {}) {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
+  // Every service trusts this workload issuer; user tokens are the real auth-service's, whose JWKS
+  // port is chosen up front so identity (started first) can verify the tokens the BFF forwards.
+  const callers = await TestCallers.start();
+  const authHttpPort = await freePort();
+  const jwksUrl = `http://127.0.0.1:${authHttpPort}/.well-known/jwks.json`;
   const brokers = infraEnv('KAFKA_BROKERS');
   await ensureTopics(brokers, TOPICS);
   const database = (name: string) => {
@@ -48,6 +55,8 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
     return url.toString();
   };
   const common = {
+    ...callers.workloadEnv(),
+    AUTH_JWKS_URL: jwksUrl,
     VALKEY_URL: infraEnv('VALKEY_URL'),
     KAFKA_BROKERS: brokers,
     HOST: '127.0.0.1',
@@ -75,11 +84,11 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       DATABASE_URL: database('auth_bff'),
       IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
       AUTH_KEY_RING: key(),
-      HTTP_PORT: '0',
+      HTTP_PORT: String(authHttpPort),
       GRPC_PORT: '0',
       SHUTDOWN_GRACE_MS: '1000',
     }),
-    { logger: silent('auth'), dsr: false },
+    { logger: silent('auth'), dsr: false, workloadTokens: callers.workload('auth-service') },
   );
   const legal = await startLegalService(
     loadLegalConfig({
@@ -87,20 +96,18 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       DATABASE_URL: database('legal_bff'),
       LEGAL_ERASURE_PEPPER: randomBytes(32).toString('base64'),
       IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
-      AUTH_JWKS_URL: `${auth.httpUrl}/.well-known/jwks.json`,
       LEGAL_CONSUMER_GROUP: `legal-${suffix}`,
       HTTP_PORT: '0',
       GRPC_PORT: '0',
       SHUTDOWN_GRACE_MS: '1000',
     }),
-    { logger: silent('legal') },
+    { logger: silent('legal'), workloadTokens: callers.workload('legal-service') },
   );
   const bffEnv = {
     ...common,
     IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
     AUTH_GRPC_ADDRESS: auth.grpcAddress,
     LEGAL_GRPC_ADDRESS: legal.grpcAddress,
-    AUTH_JWKS_URL: `${auth.httpUrl}/.well-known/jwks.json`,
     BFF_KEY_RING: key(),
     BFF_ALLOWED_ORIGINS: APP_ORIGIN,
     BFF_CONSUMER_GROUP: `auth-bff-${suffix}`,
@@ -113,15 +120,53 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
   /** One more replica of the same deployment; returns its index. */
   const addReplica = async (overrides: Record<string, string> = {}) => {
     bffs.push(
-      await startAuthBff(loadConfig({ ...bffEnv, ...overrides }), { logger: silent(`bff-${bffs.length}`) }),
+      await startAuthBff(loadConfig({ ...bffEnv, ...overrides }), {
+        logger: silent(`bff-${bffs.length}`),
+        workloadTokens: callers.workload('auth-bff'),
+      }),
     );
     return bffs.length - 1;
   };
   for (let i = 0; i < (options.replicas ?? 2); i += 1) await addReplica();
-  const grpc = { deadlineMs: 10_000, policy: createPolicy({ name: 'test', retry: { maxRetries: 0 } }) };
+  // The suite's own calls stand in for the BFF (sign-up, logins, tokens); admin calls carry an
+  // admin's real token (adminToken).
+  const grpc = {
+    deadlineMs: 10_000,
+    policy: createPolicy({ name: 'test', retry: { maxRetries: 0 } }),
+    workload: callers.workload('auth-bff'),
+  };
   const identityGrpc = createGrpcClient(IdentityService, identity.grpcAddress, grpc);
   const authGrpc = createGrpcClient(AuthService, auth.grpcAddress, grpc);
   let counter = 0;
+  /** An MFA-verified admin holding super_admin, and an access token to call services with. */
+  const adminToken = async () => {
+    counter += 1;
+    const name = `s${suffix.slice(0, 6)}${counter}`;
+    const password = 'admin correct horse battery staple';
+    const { account } = await identityGrpc.createAccount({
+      email: `${name}@example.com`,
+      username: name,
+      password,
+      mode: AccountMode.ADMIN,
+      country: 'KR',
+      locale: 'en-US',
+    });
+    const accountId = account?.id ?? '';
+    const { secret } = await identityGrpc.beginTotpEnrollment({ accountId });
+    const code = authenticator(secret);
+    await identityGrpc.confirmTotpEnrollment({ accountId, code: code() });
+    const login = await identityGrpc.authenticate({ identifier: name, password });
+    if (login.result.case !== 'mfaChallenge')
+      throw new Error(`expected an MFA challenge, got ${login.result.case}`);
+    const { session } = await identityGrpc.verifyMfaChallenge({
+      challengeId: login.result.value.challengeId,
+      code: { case: 'totpCode', value: code(1) },
+    });
+    // No API grants the first super_admin (that needs role:manage): it is written as a bootstrap would.
+    await grantSuperAdmin(database('auth_bff'), accountId);
+    const { accessToken } = await authGrpc.issueAccessToken({ sessionId: session?.session?.id ?? '' });
+    return accessToken;
+  };
   return {
     identity,
     auth,
@@ -159,34 +204,12 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       });
       return { id: account?.id ?? '', email: `${name}@example.com`, password };
     },
-    /** An MFA-verified admin holding super_admin, and an access token to call services with. */
-    adminToken: async () => {
-      counter += 1;
-      const name = `s${suffix.slice(0, 6)}${counter}`;
-      const password = 'admin correct horse battery staple';
-      const { account } = await identityGrpc.createAccount({
-        email: `${name}@example.com`,
-        username: name,
-        password,
-        mode: AccountMode.ADMIN,
-        country: 'KR',
-        locale: 'en-US',
-      });
-      const accountId = account?.id ?? '';
-      const { secret } = await identityGrpc.beginTotpEnrollment({ accountId });
-      const code = authenticator(secret);
-      await identityGrpc.confirmTotpEnrollment({ accountId, code: code() });
-      const login = await identityGrpc.authenticate({ identifier: name, password });
-      if (login.result.case !== 'mfaChallenge')
-        throw new Error(`expected an MFA challenge, got ${login.result.case}`);
-      const { session } = await identityGrpc.verifyMfaChallenge({
-        challengeId: login.result.value.challengeId,
-        code: { case: 'totpCode', value: code(1) },
-      });
-      const { roles } = await authGrpc.listRoles({});
-      await authGrpc.assignRole({ accountId, roleId: roles.find((r) => r.name === 'super_admin')?.id ?? '' });
-      const { accessToken } = await authGrpc.issueAccessToken({ sessionId: session?.session?.id ?? '' });
-      return accessToken;
+    adminToken,
+    /** Call options carrying a fresh super_admin's access token (for calls only an admin may make). */
+    asAdmin: async () => {
+      const metadata = new Metadata();
+      metadata.set('authorization', `Bearer ${await adminToken()}`);
+      return { metadata };
     },
     close: async () => {
       identityGrpc.close();
@@ -195,6 +218,7 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       await legal.close();
       await auth.close();
       await identity.close();
+      await callers.close();
       const admin = new pg.Client({ connectionString: infraEnv('DATABASE_URL') });
       await admin.connect();
       for (const name of ['identity_bff', 'auth_bff', 'legal_bff'])
@@ -205,6 +229,23 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
 }
 
 export type TestPlatform = Awaited<ReturnType<typeof startTestPlatform>>;
+
+/** auth-service's seeded super_admin role. */
+export const SUPER_ADMIN_ROLE_ID = '00000000-0000-7000-8000-000000000001';
+
+/** Grants super_admin in auth-service's database, as a platform bootstrap does. */
+export async function grantSuperAdmin(authDatabaseUrl: string, accountId: string): Promise<void> {
+  const db = new pg.Client({ connectionString: authDatabaseUrl });
+  await db.connect();
+  try {
+    await db.query(
+      `INSERT INTO role_assignments (id, account_id, role_id, service, created_at) VALUES ($1, $2, $3, '', now())`,
+      [randomUUID(), accountId, SUPER_ADMIN_ROLE_ID],
+    );
+  } finally {
+    await db.end();
+  }
+}
 
 /** The authenticator app: the code for now, or `steps` periods away (each step is usable once). */
 export function authenticator(secret: string) {
