@@ -38,7 +38,9 @@ const silent = (service: string) => createLogger({ service, level: 'silent' });
  * fresh database, and `replicas` BFFs sharing one Valkey namespace and one consumer group, all on
  * random ports. Each service is what production runs, in this process.
  */
-export async function startTestPlatform(options: { replicas?: number; bff?: Record<string, string> } = {}) {
+export async function startTestPlatform(
+  options: { replicas?: number; bff?: Record<string, string>; identity?: Record<string, string> } = {},
+) {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
   const brokers = infraEnv('KAFKA_BROKERS');
   await ensureTopics(brokers, TOPICS);
@@ -64,6 +66,7 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       LOGIN_RATE_LIMIT_PER_IP: '100000',
       LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
       SHUTDOWN_GRACE_MS: '1000',
+      ...options.identity,
     }),
     // No DSR participant: these suites file no fulfilment requests, and a shared consumer group
     // would answer other suites' requests.
