@@ -179,7 +179,11 @@ export async function startTestPlatform(
       const { secret } = await identityGrpc.beginTotpEnrollment({ accountId });
       const code = authenticator(secret);
       await identityGrpc.confirmTotpEnrollment({ accountId, code: code() });
-      const login = await identityGrpc.authenticate({ identifier: name, password });
+      const login = await identityGrpc.authenticate({
+        identifier: name,
+        password,
+        client: { ipAddress: '203.0.113.7' },
+      });
       if (login.result.case !== 'mfaChallenge')
         throw new Error(`expected an MFA challenge, got ${login.result.case}`);
       const { session } = await identityGrpc.verifyMfaChallenge({
