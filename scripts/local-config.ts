@@ -131,6 +131,8 @@ export function loadLocalPlatformConfig(
       AUDIT_GRPC_ADDRESS: `127.0.0.1:${auditGrpcPort}`,
       AUTH_JWKS_URL: jwksUrl,
       BFF_ALLOWED_ORIGINS: `http://localhost:${bffHttpPort},http://127.0.0.1:${bffHttpPort}`,
+      // A developer's own machine: the explorer and introspection are what it is for.
+      BFF_GRAPHQL_EXPLORER: 'true',
       HOST: '127.0.0.1',
       HTTP_PORT: bffHttpPort,
       LOG_LEVEL: logLevel,

@@ -154,7 +154,11 @@ export async function startPlatform() {
       const accountId = account?.id ?? '';
       const secret = base32Decode((await identityGrpc.beginTotpEnrollment({ accountId })).secret);
       await identityGrpc.confirmTotpEnrollment({ accountId, code: totpCode(secret, Date.now()) });
-      const login = await identityGrpc.authenticate({ identifier: name, password });
+      const login = await identityGrpc.authenticate({
+        identifier: name,
+        password,
+        client: { ipAddress: '203.0.113.7' },
+      });
       if (login.result.case !== 'mfaChallenge')
         throw new Error(`expected an MFA challenge, got ${login.result.case}`);
       const { session } = await identityGrpc.verifyMfaChallenge({

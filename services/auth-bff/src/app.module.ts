@@ -9,10 +9,10 @@ import type { BffConfig } from './config.ts';
 import { AccountResolver } from './graphql/account.resolver.ts';
 import { AdminResolver } from './graphql/admin.resolver.ts';
 import { AuthResolver } from './graphql/auth.resolver.ts';
-import { graphqlErrorFormatter } from './graphql/graphql-errors.ts';
+import { graphqlErrorFormatter, graphqlErrorReply } from './graphql/graphql-errors.ts';
 import { LegalResolver } from './graphql/legal.resolver.ts';
 import { LiveResolver } from './graphql/live.resolver.ts';
-import { queryLimitsRule } from './graphql/query-limits.ts';
+import { graphqlRules } from './graphql/query-limits.ts';
 import { LiveSessionHub } from './live/live-session.hub.ts';
 import { SessionEventsConsumer } from './live/session-events.consumer.ts';
 import { BrowserSessionRepository } from './repositories/browser-session.repository.ts';
@@ -36,6 +36,7 @@ import {
   TOKEN_VERIFIER,
 } from './tokens.ts';
 import { CsrfGuard, SessionGuard } from './web/guards.ts';
+import { graphqlRouteErrorHandler } from './web/transport.hooks.ts';
 
 /** What the module needs from outside: built once at start-up by `startAuthBff`. */
 export interface BffModuleDeps {
@@ -66,8 +67,10 @@ export function bffModule(deps: BffModuleDeps): DynamicModule {
         // Subscriptions are served by the BFF's own WebSocket gateway (cookie + Origin checked at
         // the upgrade), so mercurius' are off.
         subscription: false,
-        validationRules: [queryLimitsRule(deps.config.graphql)],
+        validationRules: graphqlRules(deps.config.graphql),
         errorFormatter: graphqlErrorFormatter(deps.logger) as never,
+        // Failures before an operation exists (the body) are problem+json as on every route.
+        errorHandler: graphqlRouteErrorHandler(deps.logger, graphqlErrorReply(deps.logger)) as never,
         context: (request: unknown, reply: unknown) => ({ req: request, reply }),
       }),
     ],

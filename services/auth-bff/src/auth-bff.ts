@@ -27,12 +27,15 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { bffModule } from './app.module.ts';
 import type { BffConfig } from './config.ts';
+import { graphqlRules } from './graphql/query-limits.ts';
 import { LiveSessionHub } from './live/live-session.hub.ts';
 import { SESSION_TOPICS, SessionEventsConsumer } from './live/session-events.consumer.ts';
 import { SocketGateway } from './live/socket.gateway.ts';
 import { BrowserSessionRepository } from './repositories/browser-session.repository.ts';
 import { registerRestRoutes } from './rest/rest-routes.ts';
 import { BrowserSessionService } from './services/browser-session.service.ts';
+import { TrustedProxies } from './web/client-address.ts';
+import { registerTransportHooks } from './web/transport.hooks.ts';
 
 export interface RunningAuthBff {
   readonly url: string;
@@ -112,7 +115,9 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
     },
   );
   await app.register(fastifyCookie as never);
-  registerRestRoutes(app.getHttpAdapter().getInstance(), () => app.get(GraphQLSchemaHost).schema);
+  const fastify = app.getHttpAdapter().getInstance();
+  registerTransportHooks(fastify, new TrustedProxies(config.trustedProxies), logger);
+  registerRestRoutes(fastify, () => app.get(GraphQLSchemaHost).schema);
   await app.listen({ port: config.httpPort, host: config.host });
   const port = (app.getHttpServer().address() as { port: number }).port;
   const metrics = await startMetricsServer(registry, config.host, config.metricsPort);
@@ -121,6 +126,7 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
     allowedOrigins: config.allowedOrigins,
     pollIntervalMs: config.sessionPollIntervalMs,
     schema: app.get(GraphQLSchemaHost).schema,
+    validationRules: graphqlRules(config.graphql),
     sessions: app.get(BrowserSessionService),
     repository: app.get(BrowserSessionRepository),
     hub: app.get(LiveSessionHub),

@@ -1,5 +1,6 @@
 import { ConfigReader } from '@girok/kit/config';
 import { KeyRing } from '@girok/kit/crypto';
+import { parseCidr } from './web/client-address.ts';
 
 /** Everything auth-bff reads from its environment, validated once at start-up. */
 export interface BffConfig {
@@ -30,7 +31,13 @@ export interface BffConfig {
   readonly keyRing: KeyRing;
   /** Origins allowed to open the WebSockets (exact match, e.g. https://app.example.com). */
   readonly allowedOrigins: string[];
+  /** `explorer`: GraphiQL and schema introspection, both off unless configured. */
   readonly graphql: { readonly maxDepth: number; readonly maxComplexity: number; readonly explorer: boolean };
+  /**
+   * CIDRs of the proxies in front (the Gateway) whose X-Forwarded-For is believed. Empty: the TCP
+   * peer is the client, whatever the header says.
+   */
+  readonly trustedProxies: readonly string[];
   /** How often each replica re-checks the sessions of its open sockets (the push path's fallback). */
   readonly sessionPollIntervalMs: number;
   /** How long a session's validity at identity-service is trusted before it is asked again. */
@@ -75,14 +82,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     graphql: {
       maxDepth: read.int('GRAPHQL_MAX_DEPTH', 8, { min: 2, max: 50 }),
       maxComplexity: read.int('GRAPHQL_MAX_COMPLEXITY', 300, { min: 10 }),
-      explorer: read.bool('GRAPHQL_EXPLORER', true),
+      explorer: read.bool('BFF_GRAPHQL_EXPLORER', false),
     },
+    trustedProxies: read.list('BFF_TRUSTED_PROXIES', []),
     sessionPollIntervalMs: read.int('SESSION_POLL_INTERVAL_MS', 5000, { min: 100 }),
     revocationCheckIntervalMs: read.int('REVOCATION_CHECK_INTERVAL_MS', 5000, { min: 0 }),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     workloadTokenFile: read.optionalString('WORKLOAD_TOKEN_FILE'),
     metricsPort: read.int('METRICS_PORT', 9468, { min: 0, max: 65535 }),
   };
+  for (const cidr of config.trustedProxies) {
+    try {
+      parseCidr(cidr);
+    } catch (error) {
+      read.problem(`BFF_TRUSTED_PROXIES: ${(error as Error).message}`);
+    }
+  }
   read.done();
   return config;
 }

@@ -17,6 +17,8 @@ export class Browser {
   readonly cookies: Map<string, string>;
   readonly baseUrl: string;
   readonly userAgent: string;
+  /** Sent with every request (e.g. the X-Forwarded-For a proxy in front would add). */
+  readonly headers: Record<string, string> = {};
 
   constructor(
     baseUrl: string,
@@ -53,6 +55,7 @@ export class Browser {
         origin: APP_ORIGIN,
         ...(this.cookies.size > 0 ? { cookie: this.cookieHeader } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...this.headers,
         ...headers,
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -40,7 +40,9 @@ const silent = (service: string) => createLogger({ service, level: 'silent' });
  * fresh database, and `replicas` BFFs sharing one Valkey namespace and one consumer group, all on
  * random ports. Each service is what production runs, in this process.
  */
-export async function startTestPlatform(options: { replicas?: number; bff?: Record<string, string> } = {}) {
+export async function startTestPlatform(
+  options: { replicas?: number; bff?: Record<string, string>; identity?: Record<string, string> } = {},
+) {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
   // Every service trusts this workload issuer; user tokens are the real auth-service's, whose JWKS
   // port is chosen up front so identity (started first) can verify the tokens the BFF forwards.
@@ -73,6 +75,7 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
       LOGIN_RATE_LIMIT_PER_IP: '100000',
       LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
       SHUTDOWN_GRACE_MS: '1000',
+      ...options.identity,
     }),
     // No DSR participant: these suites file no fulfilment requests, and a shared consumer group
     // would answer other suites' requests.
@@ -155,7 +158,11 @@ export async function startTestPlatform(options: { replicas?: number; bff?: Reco
     const { secret } = await identityGrpc.beginTotpEnrollment({ accountId });
     const code = authenticator(secret);
     await identityGrpc.confirmTotpEnrollment({ accountId, code: code() });
-    const login = await identityGrpc.authenticate({ identifier: name, password });
+    const login = await identityGrpc.authenticate({
+      identifier: name,
+      password,
+      client: { ipAddress: '203.0.113.7' },
+    });
     if (login.result.case !== 'mfaChallenge')
       throw new Error(`expected an MFA challenge, got ${login.result.case}`);
     const { session } = await identityGrpc.verifyMfaChallenge({

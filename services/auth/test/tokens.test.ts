@@ -149,6 +149,7 @@ describe('access tokens for identity sessions', () => {
     const second = await identity.authenticate({
       identifier: user.input.email,
       password: user.input.password,
+      client: { ipAddress: '203.0.113.7' },
     });
     const endsAt = new Date(Date.now() + 3_600_000);
     const { sanction } = await auth.grpc.createSanction({
@@ -171,6 +172,7 @@ describe('access tokens for identity sessions', () => {
     const again = await identity.authenticate({
       identifier: user.input.email,
       password: user.input.password,
+      client: { ipAddress: '203.0.113.7' },
     });
     if (again.result.case !== 'session') throw new Error('expected a session');
     const refused = await failure(
@@ -193,6 +195,7 @@ describe('access tokens for identity sessions', () => {
     const after = await identity.authenticate({
       identifier: user.input.email,
       password: user.input.password,
+      client: { ipAddress: '203.0.113.7' },
     });
     if (after.result.case !== 'session') throw new Error('expected a session');
     const token = await auth.grpc.issueAccessToken({ sessionId: after.result.value.session?.id ?? '' });
@@ -211,6 +214,7 @@ describe('access tokens for identity sessions', () => {
     const again = await identity.authenticate({
       identifier: user.input.email,
       password: user.input.password,
+      client: { ipAddress: '203.0.113.7' },
     });
     if (again.result.case !== 'session') throw new Error('expected a session');
     const refused = await failure(

@@ -129,6 +129,7 @@ describe('the REST and gRPC contract', () => {
     const login = await identity.rest('POST', '/v1/authenticate', {
       identifier: input.username,
       password: input.password,
+      client: { ipAddress: '203.0.113.7' },
     });
     expect(login.status).toBe(200);
     const body = (await login.json()) as { session: { refreshToken: string; session: { id: string } } };

@@ -113,7 +113,15 @@ describe('identity-service answers data-subject requests (legal.dsr.v1)', () => 
     expect(answer?.key).toBe(accountId);
 
     expect(
-      (await failure(identity.grpc.authenticate({ identifier: input.email, password: input.password }))).code,
+      (
+        await failure(
+          identity.grpc.authenticate({
+            identifier: input.email,
+            password: input.password,
+            client: { ipAddress: '203.0.113.7' },
+          }),
+        )
+      ).code,
     ).toBe('INVALID_CREDENTIALS');
     expect((await identity.grpc.validateSession({ sessionId: session.session?.id ?? '' })).valid).toBe(false);
     const tombstone = await identity.db

@@ -29,6 +29,22 @@ describe('password login', () => {
     expect(stored.map((row) => row.token_hash)).not.toContain(response.result.value.refreshToken);
   });
 
+  it('refuses a login without the client’s IP address, which the per-IP limit counts', async () => {
+    const input = newAccount();
+    await identity.grpc.createAccount(input);
+    for (const client of [undefined, { userAgent: 'vitest' }, { ipAddress: 'somewhere' }]) {
+      const error = await failure(
+        identity.grpc.authenticate({
+          identifier: input.email,
+          password: input.password,
+          ...(client ? { client } : {}),
+        }),
+      );
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.fieldViolations.map((v) => v.field)).toEqual(['client.ip_address']);
+    }
+  });
+
   it('refuses the 6th attempt after 5 failures even with the right password, and lets it in after 15 minutes', async () => {
     const input = newAccount();
     await identity.grpc.createAccount(input);
@@ -49,7 +65,11 @@ describe('password login', () => {
 
     identity.clock.advance(14 * MINUTE);
     const stillLocked = await failure(
-      identity.grpc.authenticate({ identifier: input.username, password: input.password }),
+      identity.grpc.authenticate({
+        identifier: input.username,
+        password: input.password,
+        client: { ipAddress: '203.0.113.7' },
+      }),
     );
     expect(stillLocked.code).toBe('INVALID_CREDENTIALS');
 
@@ -57,6 +77,7 @@ describe('password login', () => {
     const response = await identity.grpc.authenticate({
       identifier: input.username,
       password: input.password,
+      client: { ipAddress: '203.0.113.7' },
     });
     expect(response.result.case).toBe('session');
     identity.clock.offsetMs = 0;
@@ -66,11 +87,25 @@ describe('password login', () => {
     const input = newAccount();
     await identity.grpc.createAccount(input);
     const fail = () =>
-      failure(identity.grpc.authenticate({ identifier: input.email, password: 'not the password' }));
+      failure(
+        identity.grpc.authenticate({
+          identifier: input.email,
+          password: 'not the password',
+          client: { ipAddress: '203.0.113.7' },
+        }),
+      );
     for (let i = 0; i < 4; i += 1) await fail();
-    await identity.grpc.authenticate({ identifier: input.email, password: input.password });
+    await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: { ipAddress: '203.0.113.7' },
+    });
     for (let i = 0; i < 4; i += 1) await fail();
-    const response = await identity.grpc.authenticate({ identifier: input.email, password: input.password });
+    const response = await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: { ipAddress: '203.0.113.7' },
+    });
     expect(response.result.case).toBe('session');
   });
 
@@ -84,7 +119,10 @@ describe('password login', () => {
     );
     const time = async (body: unknown) => {
       const started = performance.now();
-      const response = await identity.rest('POST', '/v1/authenticate', body);
+      const response = await identity.rest('POST', '/v1/authenticate', {
+        ...(body as object),
+        client: { ipAddress: '203.0.113.7' },
+      });
       const elapsed = performance.now() - started;
       const json = (await response.json()) as Record<string, unknown>;
       return { status: response.status, json, elapsed };
@@ -100,7 +138,11 @@ describe('password login', () => {
       const b = await time({ identifier: account?.email, password: 'whatever it is' });
       if (i % 20 === 19) {
         for (const input of accounts)
-          await identity.grpc.authenticate({ identifier: input.email, password: input.password });
+          await identity.grpc.authenticate({
+            identifier: input.email,
+            password: input.password,
+            client: { ipAddress: '203.0.113.7' },
+          });
       }
       unknown.push(a.elapsed);
       wrong.push(b.elapsed);

@@ -142,7 +142,11 @@ describe('MFA: TOTP, backup codes and the login challenge', () => {
       'MFA_CODE_INVALID',
     );
     await identity.grpc.disableMfa({ accountId, code: code() });
-    const login = await identity.grpc.authenticate({ identifier: input.email, password: input.password });
+    const login = await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: { ipAddress: '203.0.113.7' },
+    });
     expect(login.result.case).toBe('session');
 
     const admin = newAccount({ mode: 2, password: `Long admin passphrase ${Date.now()}` });

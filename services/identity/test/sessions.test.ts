@@ -100,7 +100,11 @@ describe('sessions as refresh-token families', () => {
   it('gives admin sessions 8 h idle / 24 h absolute', async () => {
     const input = newAccount({ mode: 2, password: `Admin passphrase ${Date.now()}` });
     await identity.grpc.createAccount(input);
-    const response = await identity.grpc.authenticate({ identifier: input.email, password: input.password });
+    const response = await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: { ipAddress: '203.0.113.7' },
+    });
     if (response.result.case !== 'session') throw new Error('expected a session');
     const session = response.result.value.session;
     const created = Number(session?.createdAt?.seconds ?? 0n);
@@ -155,7 +159,11 @@ describe('sessions as refresh-token families', () => {
     ).toBe(1);
     identity.clock.offsetMs = 0;
     const gone = await failure(
-      identity.grpc.authenticate({ identifier: input.email, password: input.password }),
+      identity.grpc.authenticate({
+        identifier: input.email,
+        password: input.password,
+        client: { ipAddress: '203.0.113.7' },
+      }),
     );
     expect(gone.code).toBe('INVALID_CREDENTIALS');
   });

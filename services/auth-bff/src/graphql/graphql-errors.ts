@@ -1,7 +1,7 @@
 import { DomainError, ErrorKind, toDomainError } from '@girok/kit/errors';
 import type { Logger } from '@girok/kit/logging';
-import type { FastifyRequest } from 'fastify';
-import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ExecutionResult, GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /** What every GraphQL error carries in `extensions`: the same vocabulary as problem+json. */
 export interface ErrorExtensions {
@@ -84,5 +84,17 @@ export function graphqlErrorFormatter(logger: Logger) {
     const hasData = execution.data !== null && execution.data !== undefined;
     const status = hasData ? 200 : ((errors[0]?.extensions as ErrorExtensions | undefined)?.status ?? 400);
     return { statusCode: status, response: { data: execution.data ?? null, errors } };
+  };
+}
+
+/** What mercurius' default errorHandler does with an error it throws: one GraphQL error wrapping it. */
+export function graphqlErrorReply(logger: Logger) {
+  const format = graphqlErrorFormatter(logger);
+  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const { statusCode, response } = format(
+      { errors: [new GraphQLError(error.message, { originalError: error })] },
+      { reply },
+    );
+    return reply.code(statusCode).send(response);
   };
 }

@@ -1,6 +1,6 @@
 import { buildSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { queryLimitsRule } from './query-limits.ts';
+import { graphqlRules, queryLimitsRule } from './query-limits.ts';
 
 const schema = buildSchema(`
   type Node { id: ID! child: Node name: String }
@@ -33,6 +33,22 @@ describe('queryLimitsRule', () => {
     const introspection = '{ __schema { types { fields { type { ofType { ofType { name } } } } } } }';
     expect(codes(introspection)).toEqual([]);
     expect(codes(`{ hello ${introspection.slice(1, -1)} }`)).toContain('QUERY_TOO_DEEP');
+  });
+
+  it('counts introspection fields against the complexity limit like any other', () => {
+    const schemas = Array.from({ length: 4 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ');
+    expect(codes(`{ ${schemas} }`)).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it('refuses __schema and __type unless the explorer is on, never __typename', () => {
+    const off = graphqlRules({ maxDepth: 8, maxComplexity: 100, explorer: false });
+    const on = graphqlRules({ maxDepth: 8, maxComplexity: 100, explorer: true });
+    const run = (rules: typeof off, source: string) =>
+      validate(schema, parse(source), rules).map((e) => e.extensions.code);
+    expect(run(off, '{ __schema { queryType { name } } }')).toEqual(['INTROSPECTION_DISABLED']);
+    expect(run(off, '{ __type(name: "Node") { name } }')).toEqual(['INTROSPECTION_DISABLED']);
+    expect(run(off, '{ __typename }')).toEqual([]);
+    expect(run(on, '{ __schema { queryType { name } } }')).toEqual([]);
   });
 
   it('survives a fragment cycle (the spec rule reports it)', () => {

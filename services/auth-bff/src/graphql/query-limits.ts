@@ -15,7 +15,10 @@ export interface QueryLimits {
   readonly maxComplexity: number;
 }
 
-/** Introspection (the explorer's schema query nests `ofType` deeply) has its own depth allowance. */
+/**
+ * Introspection (the explorer's schema query nests `ofType` deeply) has its own depth allowance;
+ * its fields count against the complexity limit like any other.
+ */
 const INTROSPECTION_MAX_DEPTH = 15;
 
 interface Measure {
@@ -89,7 +92,7 @@ export function queryLimitsRule(limits: QueryLimits): ValidationRule {
             }),
           );
         }
-        if (!introspectionOnly && fields > limits.maxComplexity) {
+        if (fields > limits.maxComplexity) {
           context.reportError(
             new GraphQLError(`The operation selects ${fields} fields; the limit is ${limits.maxComplexity}`, {
               nodes: [node],
@@ -100,4 +103,22 @@ export function queryLimitsRule(limits: QueryLimits): ValidationRule {
       },
     };
   };
+}
+
+/** Refuses `__schema` and `__type` (not `__typename`, which clients use) unless the explorer is on. */
+const introspectionDisabledRule: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '__schema' || node.name.value === '__type')
+      context.reportError(
+        new GraphQLError('Schema introspection is disabled here', {
+          nodes: [node],
+          extensions: { code: 'INTROSPECTION_DISABLED', status: 400 },
+        }),
+      );
+  },
+});
+
+/** The BFF's rules beyond the spec's, for HTTP and graphql-ws alike. */
+export function graphqlRules(limits: QueryLimits & { readonly explorer: boolean }): ValidationRule[] {
+  return [queryLimitsRule(limits), ...(limits.explorer ? [] : [introspectionDisabledRule])];
 }

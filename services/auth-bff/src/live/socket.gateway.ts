@@ -1,12 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { fastifyCookie } from '@fastify/cookie';
 import { DomainError } from '@girok/kit/errors';
 import type { Logger } from '@girok/kit/logging';
-import type { GraphQLSchema } from 'graphql';
-import { handleProtocols } from 'graphql-ws';
+import {
+  type ExecutionArgs,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  type ValidationRule,
+  validate,
+} from 'graphql';
+import { handleProtocols, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { formatGraphqlError } from '../graphql/graphql-errors.ts';
 import type { BrowserSession, BrowserSessionRepository } from '../repositories/browser-session.repository.ts';
 import type { BrowserSessionService } from '../services/browser-session.service.ts';
 import { SESSION_COOKIE } from '../web/cookies.ts';
@@ -21,12 +33,16 @@ export interface SocketCaller {
 /** The GraphQL context of an operation over graphql-ws. */
 export interface SocketContext {
   readonly socket: SocketCaller;
+  /** Carried by every error this operation answers, and logged with it. */
+  readonly correlationId: string;
 }
 
 export interface SocketGatewayOptions {
   readonly allowedOrigins: readonly string[];
   readonly pollIntervalMs: number;
   readonly schema: GraphQLSchema;
+  /** The same limits as over HTTP (depth, complexity, introspection). */
+  readonly validationRules: readonly ValidationRule[];
   readonly sessions: BrowserSessionService;
   readonly repository: BrowserSessionRepository;
   readonly hub: LiveSessionHub;
@@ -58,17 +74,85 @@ export class SocketGateway {
 
   constructor(options: SocketGatewayOptions) {
     this.#options = options;
-    this.#graphqlDisposable = useServer<Record<string, unknown>, { caller: SocketCaller }>(
+    // Every answer's errors go through the HTTP formatter: coded, with a correlation id, and an
+    // unexpected error's text (a resolver reading an HTTP request that a socket has not) hidden.
+    const coded = (errors: readonly GraphQLError[], correlationId: string): GraphQLFormattedError[] =>
+      errors.map((error) =>
+        formatGraphqlError(
+          error,
+          correlationId,
+          options.logger.child({ correlationId, transport: 'graphql-ws' }),
+        ),
+      );
+    this.#graphqlDisposable = useServer<Record<string, unknown>, { request: IncomingMessage }>(
       {
         schema: options.schema,
-        context: (ctx): SocketContext => ({
-          socket: (ctx.extra.request as IncomingMessage & { girokCaller: SocketCaller }).girokCaller,
-        }),
+        onSubscribe: (ctx, _id, payload) =>
+          this.#prepare(
+            payload,
+            (ctx.extra.request as IncomingMessage & { girokCaller: SocketCaller }).girokCaller,
+          ),
+        onNext: (_ctx, _id, _payload, args, result) =>
+          result.errors === undefined
+            ? undefined
+            : {
+                data: result.data ?? null,
+                errors: coded(result.errors, (args.contextValue as SocketContext).correlationId),
+              },
+        // Refusals from #prepare carry their correlation id; a failing stream gets a fresh one.
+        onError: (_ctx, _id, _payload, errors) =>
+          coded(errors, String(errors[0]?.extensions.correlationId ?? randomUUID())),
       },
       this.#graphqlServer,
     );
     this.#poll = setInterval(() => void this.#pollSessions(), options.pollIntervalMs);
     this.#poll.unref();
+  }
+
+  /**
+   * Parses and validates an operation with the HTTP rules; only subscriptions run here (queries and
+   * mutations need the HTTP exchange: cookies, CSRF). A refusal is a list of coded errors.
+   */
+  #prepare(payload: SubscribePayload, caller: SocketCaller): ExecutionArgs | readonly GraphQLError[] {
+    const correlationId = randomUUID();
+    const refuse = (code: string, message: string) => [
+      new GraphQLError(message, { extensions: { code, status: 400, correlationId } }),
+    ];
+    let document: ExecutionArgs['document'];
+    try {
+      document = parse(payload.query);
+    } catch (error) {
+      return refuse('GRAPHQL_PARSE_FAILED', (error as GraphQLError).message);
+    }
+    const invalid = validate(this.#options.schema, document, [
+      ...specifiedRules,
+      ...this.#options.validationRules,
+    ]);
+    if (invalid.length > 0)
+      return invalid.map(
+        (error) =>
+          new GraphQLError(error.message, {
+            nodes: error.nodes ?? null,
+            extensions: {
+              code: 'GRAPHQL_VALIDATION_FAILED',
+              status: 400,
+              ...error.extensions,
+              correlationId,
+            },
+          }),
+      );
+    if (getOperationAST(document, payload.operationName)?.operation !== 'subscription')
+      return refuse(
+        'OPERATION_NOT_SUPPORTED',
+        'The socket serves subscriptions; send queries and mutations over HTTP',
+      );
+    return {
+      schema: this.#options.schema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue: { socket: caller, correlationId } satisfies SocketContext,
+    };
   }
 
   attach(server: Server): void {

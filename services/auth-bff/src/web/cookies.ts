@@ -67,7 +67,7 @@ export function clientInfo(
 ): MessageInitShape<typeof ClientInfoSchema> {
   const userAgent = String(request.headers['user-agent'] ?? '').slice(0, 512);
   return {
-    ipAddress: request.ip,
+    ipAddress: request.clientAddress,
     userAgent,
     deviceFingerprint: createHash('sha256').update(deviceIdOf(request, reply)).digest('hex'),
     deviceName: deviceName(userAgent),

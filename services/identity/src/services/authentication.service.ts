@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ClientInfo } from '@girok/contracts/common/v1/common';
@@ -92,8 +93,14 @@ export class AuthenticationService {
     new Violations()
       .check(identifier !== '' && identifier.length <= 254, 'identifier', 'must be an email or username')
       .check(request.password !== '' && request.password.length <= 1024, 'password', 'is required')
+      // Without it the per-IP limit has nothing to count: every caller (the BFF) passes the browser's.
+      .check(
+        isIP(request.client?.ipAddress ?? '') !== 0,
+        'client.ip_address',
+        'must be the client’s IP address',
+      )
       .throwIfAny();
-    await this.#checkRateLimits(identifier, request.client);
+    await this.#checkRateLimits(identifier, request.client?.ipAddress ?? '');
 
     const fingerprint = deviceFingerprint(request.client);
     const now = this.#clock.now();
@@ -297,11 +304,11 @@ export class AuthenticationService {
     ]);
   }
 
-  async #checkRateLimits(identifier: string, client: ClientInfo | undefined): Promise<void> {
+  async #checkRateLimits(identifier: string, ip: string): Promise<void> {
     const { perIp, perAccount } = this.#config.loginRateLimit;
     const accountKey = createHash('sha256').update(identifier).digest('base64url');
     const decision = await this.#limiter.consume([
-      ...(client?.ipAddress ? [{ key: `login:ip:${client.ipAddress}`, rule: perIp }] : []),
+      { key: `login:ip:${ip}`, rule: perIp },
       { key: `login:account:${accountKey}`, rule: perAccount },
     ]);
     if (!decision.allowed) {
