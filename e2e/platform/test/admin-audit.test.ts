@@ -43,11 +43,12 @@ describe('the audit trail for admins through the BFF', () => {
       accountId: adminId,
       code: totpCode(secret, Date.now()),
     });
-    const { roles } = await platform.authGrpc.listRoles({});
-    await platform.authGrpc.assignRole({
-      accountId: adminId,
-      roleId: roles.find((r) => r.name === 'security_admin')?.id ?? '',
-    });
+    const { metadata: root } = await platform.asAdmin();
+    const { roles } = await platform.authGrpc.listRoles({}, { metadata: root });
+    await platform.authGrpc.assignRole(
+      { accountId: adminId, roleId: roles.find((r) => r.name === 'security_admin')?.id ?? '' },
+      { metadata: root },
+    );
     const admin = browser(platform.bff.url);
     await admin.prepare();
     const challenged = await admin.graphql<{ adminLogin: { status: string; challengeId: string } }>(

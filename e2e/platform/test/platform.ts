@@ -16,6 +16,7 @@ import { base32Decode, totpCode } from '@girok/identity/totp';
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { freePort, TestCallers } from '@girok/kit/testing';
 import { loadConfig as loadLegalConfig } from '@girok/legal/config';
 import { startLegalService } from '@girok/legal/service';
 import { Metadata } from '@grpc/grpc-js';
@@ -35,9 +36,11 @@ export const TOPICS = [
 
 const key = () => `k1:${randomBytes(32).toString('base64')}`;
 const silent = (service: string) => createLogger({ service, level: 'silent' });
-const grpcOptions = () => ({
+/** The suites' own calls stand in for the BFF; admin calls carry an admin's real token (asAdmin). */
+const grpcOptions = (callers: TestCallers) => ({
   deadlineMs: 10_000,
   policy: createPolicy({ name: 'platform-test', retry: { maxRetries: 0 } }),
+  workload: callers.workload('auth-bff'),
 });
 
 /**
@@ -47,6 +50,11 @@ const grpcOptions = () => ({
  */
 export async function startPlatform() {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 12);
+  // Every service trusts this workload issuer; user tokens are the real auth-service's, whose JWKS
+  // port is chosen up front so identity (started first) can verify the tokens the BFF forwards.
+  const callers = await TestCallers.start();
+  const authHttpPort = await freePort();
+  const jwksUrl = `http://127.0.0.1:${authHttpPort}/.well-known/jwks.json`;
   await ensureTopics(infraEnv('KAFKA_BROKERS'), TOPICS);
   const database = (name: string) => {
     const url = new URL(infraEnv('DATABASE_URL'));
@@ -54,6 +62,8 @@ export async function startPlatform() {
     return url.toString();
   };
   const common = {
+    ...callers.workloadEnv(),
+    AUTH_JWKS_URL: jwksUrl,
     VALKEY_URL: infraEnv('VALKEY_URL'),
     KAFKA_BROKERS: infraEnv('KAFKA_BROKERS'),
     HOST: '127.0.0.1',
@@ -81,20 +91,19 @@ export async function startPlatform() {
       IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
       AUTH_KEY_RING: key(),
       DSR_CONSUMER_GROUP: `auth-${suffix}`,
+      HTTP_PORT: String(authHttpPort),
     }),
-    { logger: silent('auth') },
+    { logger: silent('auth'), workloadTokens: callers.workload('auth-service') },
   );
-  const jwksUrl = `${auth.httpUrl}/.well-known/jwks.json`;
   const legal = await startLegalService(
     loadLegalConfig({
       ...common,
       DATABASE_URL: database('platform_legal'),
       LEGAL_ERASURE_PEPPER: randomBytes(32).toString('base64'),
       IDENTITY_GRPC_ADDRESS: identity.grpcAddress,
-      AUTH_JWKS_URL: jwksUrl,
       LEGAL_CONSUMER_GROUP: `legal-${suffix}`,
     }),
-    { logger: silent('legal') },
+    { logger: silent('legal'), workloadTokens: callers.workload('legal-service') },
   );
   const audit: RunningAuditService = await startAuditService(
     loadAuditConfig({
@@ -103,7 +112,6 @@ export async function startPlatform() {
       CLICKHOUSE_DATABASE: `platform_audit_${suffix}`,
       AUDIT_CONSUMER_GROUP: `audit-${suffix}`,
       DSR_CONSUMER_GROUP: `audit-dsr-${suffix}`,
-      AUTH_JWKS_URL: jwksUrl,
     }),
     { logger: silent('audit') },
   );
@@ -114,17 +122,16 @@ export async function startPlatform() {
       AUTH_GRPC_ADDRESS: auth.grpcAddress,
       LEGAL_GRPC_ADDRESS: legal.grpcAddress,
       AUDIT_GRPC_ADDRESS: audit.grpcAddress,
-      AUTH_JWKS_URL: jwksUrl,
       BFF_KEY_RING: key(),
       BFF_ALLOWED_ORIGINS: 'https://app.girok.test',
       BFF_CONSUMER_GROUP: `bff-${suffix}`,
       BFF_VALKEY_PREFIX: `bff-${suffix}:`,
     }),
-    { logger: silent('bff') },
+    { logger: silent('bff'), workloadTokens: callers.workload('auth-bff') },
   );
-  const identityGrpc = createGrpcClient(IdentityService, identity.grpcAddress, grpcOptions());
-  const authGrpc = createGrpcClient(AuthService, auth.grpcAddress, grpcOptions());
-  const legalGrpc = createGrpcClient(LegalService, legal.grpcAddress, grpcOptions());
+  const identityGrpc = createGrpcClient(IdentityService, identity.grpcAddress, grpcOptions(callers));
+  const authGrpc = createGrpcClient(AuthService, auth.grpcAddress, grpcOptions(callers));
+  const legalGrpc = createGrpcClient(LegalService, legal.grpcAddress, grpcOptions(callers));
   let counter = 0;
 
   return {
@@ -165,8 +172,8 @@ export async function startPlatform() {
         challengeId: login.result.value.challengeId,
         code: { case: 'totpCode', value: totpCode(secret, Date.now() + 30_000) },
       });
-      const { roles } = await authGrpc.listRoles({});
-      await authGrpc.assignRole({ accountId, roleId: roles.find((r) => r.name === 'super_admin')?.id ?? '' });
+      // No API grants the first super_admin (that needs role:manage): it is written as a bootstrap would.
+      await grantSuperAdmin(database('platform_auth'), accountId);
       const { accessToken } = await authGrpc.issueAccessToken({ sessionId: session?.session?.id ?? '' });
       const metadata = new Metadata();
       metadata.set('authorization', `Bearer ${accessToken}`);
@@ -189,6 +196,7 @@ export async function startPlatform() {
       await legal.close();
       await auth.close();
       await identity.close();
+      await callers.close();
       const admin = new pg.Client({ connectionString: infraEnv('DATABASE_URL') });
       await admin.connect();
       for (const name of ['platform_identity', 'platform_auth', 'platform_legal'])
@@ -203,3 +211,20 @@ export async function startPlatform() {
 }
 
 export type Platform = Awaited<ReturnType<typeof startPlatform>>;
+
+/** auth-service's seeded super_admin role. */
+const SUPER_ADMIN_ROLE_ID = '00000000-0000-7000-8000-000000000001';
+
+/** Grants super_admin in auth-service's database, as a platform bootstrap does. */
+async function grantSuperAdmin(authDatabaseUrl: string, accountId: string): Promise<void> {
+  const db = new pg.Client({ connectionString: authDatabaseUrl });
+  await db.connect();
+  try {
+    await db.query(
+      `INSERT INTO role_assignments (id, account_id, role_id, service, created_at) VALUES ($1, $2, $3, '', now())`,
+      [randomUUID(), accountId, SUPER_ADMIN_ROLE_ID],
+    );
+  } finally {
+    await db.end();
+  }
+}
