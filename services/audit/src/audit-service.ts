@@ -7,7 +7,7 @@ import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp, mountRestFace, startMetricsServer } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
-import { createCallerAuthenticator } from '@girok/kit/rpc';
+import { startCallerAuthenticator } from '@girok/kit/rpc';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -148,7 +148,15 @@ export async function startAuditService(
     readiness: [{ name: 'consumers', check: async () => assertThat(consumersRunning) }],
   });
   // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC.
-  const callers = createCallerAuthenticator(config.callers);
+  // Tokens of sessions identity revoked are refused as soon as this replica reads the event.
+  const running = startCallerAuthenticator(config.callers, {
+    service: config.serviceName,
+    kafkaBrokers: config.kafkaBrokers,
+    ...(options.bus === undefined ? {} : { bus: options.bus }),
+    logger,
+    registry,
+  });
+  const callers = running.callers;
   const services = [{ service: AuditService, handlers: app.get(AuditGrpcHandlers).handlers }];
   mountRestFace(app, { services, callers, logger, openApi: OPEN_API });
   await app.listen({ port: config.httpPort, host: config.host });
@@ -269,6 +277,7 @@ export async function startAuditService(
           .close()
           .catch((error: unknown) => logger.warn({ err: error }, 'final audit batch not written'));
         await publisher.close();
+        await running.stop();
         await metrics.close();
         await opened.close();
       })();

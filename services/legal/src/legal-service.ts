@@ -16,7 +16,7 @@ import { createServiceApp, mountRestFace, startMetricsServer } from '@girok/kit/
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createOutboxRelay } from '@girok/kit/outbox';
 import { createPolicy } from '@girok/kit/resilience';
-import { createCallerAuthenticator } from '@girok/kit/rpc';
+import { startCallerAuthenticator } from '@girok/kit/rpc';
 import { FileTokenSource, type WorkloadTokenSource } from '@girok/kit/workload';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel } from 'kafkajs';
@@ -102,7 +102,15 @@ export async function startLegalService(
     bodyLimitBytes: BODY_LIMIT_BYTES,
   });
   // One declaration per RPC: the same handlers behind the same access rules on REST and gRPC.
-  const callers = createCallerAuthenticator(config.callers);
+  // Tokens of sessions identity revoked are refused as soon as this replica reads the event.
+  const running = startCallerAuthenticator(config.callers, {
+    service: config.serviceName,
+    kafkaBrokers: config.kafkaBrokers,
+    ...(options.bus === undefined ? {} : { bus: options.bus }),
+    logger,
+    registry,
+  });
+  const callers = running.callers;
   const services = [{ service: LegalService, handlers: app.get(LegalGrpcHandlers).handlers }];
   mountRestFace(app, { services, callers, logger, openApi: OPEN_API });
   await app.listen({ port: config.httpPort, host: config.host });
@@ -176,6 +184,7 @@ export async function startLegalService(
         await consumer.stop();
         await relay?.stop();
         identity.close();
+        await running.stop();
         await metrics.close();
         await db.destroy();
       })();
