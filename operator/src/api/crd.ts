@@ -138,6 +138,17 @@ const spec: V1JSONSchemaProps = {
           description:
             'Host overrides; defaults api-<env>.<domain>, bff-<env>.<domain>, grpc-<env>.<domain>.',
         },
+        trustedProxies: {
+          type: 'array',
+          maxItems: 32,
+          items: {
+            type: 'string',
+            maxLength: 43,
+            pattern: '^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$',
+          },
+          description:
+            "The Gateway's addresses (CIDRs). The BFF takes the client address from X-Forwarded-For only when the peer is one of them (default: none, X-Forwarded-For ignored).",
+        },
       },
       'x-kubernetes-validations': [
         {

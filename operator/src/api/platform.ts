@@ -40,6 +40,11 @@ export interface GirokPlatformSpec {
     className?: string;
     tlsSecretName?: string;
     hosts?: { api?: string; bff?: string; grpc?: string };
+    /**
+     * The Gateway's addresses (CIDRs): the only peers whose X-Forwarded-For the BFF believes, so
+     * per-IP limits see the browser's address, not the proxy's.
+     */
+    trustedProxies?: string[];
   };
   dns?: {
     enabled?: boolean;

@@ -36,6 +36,12 @@ const jwksUrl = (view: PlatformView, c: ResolvedComponent): Record<string, strin
     : {};
 };
 
+/** The BFF believes X-Forwarded-For only from the Gateway's addresses the spec lists. */
+const trustedProxies = (view: PlatformView, c: ResolvedComponent): Record<string, string> => {
+  const proxies = view.platform.spec.gateway?.trustedProxies ?? [];
+  return c.key === 'authBff' && proxies.length > 0 ? { BFF_TRUSTED_PROXIES: proxies.join(',') } : {};
+};
+
 /** The non-secret settings of one component, read by its container as environment variables. */
 export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1ConfigMap {
   const peers = Object.fromEntries(
@@ -66,6 +72,7 @@ export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1
       ...peers,
       ...jwksUrl(view, c),
       ...workloadIdentity(view),
+      ...trustedProxies(view, c),
     },
   };
 }

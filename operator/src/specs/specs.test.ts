@@ -177,6 +177,20 @@ describe('ConfigMap', () => {
     );
     expect(data('auth').AUTH_JWKS_URL).toBeUndefined();
   });
+
+  it('tells only the BFF which proxies to believe X-Forwarded-For from: the Gateway addresses the spec lists', () => {
+    const view = viewOf(
+      platformFixture({
+        gateway: { enabled: true, tlsSecretName: 'tls', trustedProxies: ['10.0.0.0/24', 'fd00::/64'] },
+      }),
+    );
+    const data = (key: string) => componentConfigMap(view, component(view, key)).data ?? {};
+    expect(data('authBff').BFF_TRUSTED_PROXIES).toBe('10.0.0.0/24,fd00::/64');
+    expect(data('identity').BFF_TRUSTED_PROXIES).toBeUndefined();
+    // None listed: none believed (the BFF ignores X-Forwarded-For from everyone).
+    const plain = viewOf(platformFixture({}));
+    expect(componentConfigMap(plain, component(plain, 'authBff')).data?.BFF_TRUSTED_PROXIES).toBeUndefined();
+  });
 });
 
 describe('ServiceAccount', () => {
