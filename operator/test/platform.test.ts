@@ -1,4 +1,4 @@
-import { Audience, accessOf, httpOf } from '@girok/contracts/access';
+import { Audience, accessOf, EDGE_WORKLOADS, httpOf } from '@girok/contracts/access';
 import { infraEnv } from '@girok/e2e/infra';
 import {
   AppsV1Api,
@@ -131,7 +131,8 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     expect(policies.items.map((p) => p.metadata?.name).sort()).toEqual(
       [`${name}-default-deny`, ...components.map((c) => `${name}-${c.name}-ingress`)].sort(),
     );
-    // Each gRPC port admits, besides the Gateway, exactly the components its contract names.
+    // Each gRPC port admits, besides the Gateway, exactly the components its contract names, and the
+    // edge components (the BFF carries users' tokens) where it publishes anything.
     for (const c of components.filter((x) => x.grpcPort !== undefined)) {
       const ingress = policies.items.find((p) => p.metadata?.name === `${name}-${c.name}-ingress`)?.spec
         ?.ingress;
@@ -139,8 +140,9 @@ describe('a GirokPlatform reconciled on a real API server', () => {
         .filter((r) => r.ports?.[0]?.port === c.grpcPort)
         .flatMap((r) => r._from ?? [])
         .map((f) => f.podSelector?.matchLabels?.['app.kubernetes.io/name']);
+      const published = rpcs(c).some((r) => r.access.audience !== Audience.WORKLOADS);
       expect(callers.sort()).toEqual(
-        [...new Set(rpcs(c).flatMap((r) => r.access.workloads))]
+        [...new Set([...rpcs(c).flatMap((r) => r.access.workloads), ...(published ? EDGE_WORKLOADS : [])])]
           .map((w) => components.find((x) => x.workload === w)?.name)
           .sort(),
       );

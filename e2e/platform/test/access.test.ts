@@ -311,3 +311,26 @@ describe.each(SERVICES)(
     );
   },
 );
+
+describe('input is data, never structure', () => {
+  it('query keys never reach an inherited property: refused before (anonymous) or at (signed in) parsing', async () => {
+    const legal = endpoints.get('legal')?.http ?? '';
+    const polluting = ['__proto__.polluted=1', 'constructor.prototype.polluted=1', '__proto__[polluted]=1'];
+    const token = await callers.userToken({ accountId: randomUUID() });
+    for (const query of polluting) {
+      const anonymous = await fetch(`${legal}/v1/laws?${query}`);
+      expect(anonymous.status).toBe(401);
+      const signedIn = await fetch(`${legal}/v1/laws?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(signedIn.status, query).toBe(400);
+      expect(((await signedIn.json()) as { code: string }).code).toBe('INVALID_ARGUMENT');
+    }
+    // The services run in this process: a polluted prototype would show here, and metrics would break.
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const health = await fetch(`${legal}/health/live`);
+    expect(health.status).toBe(200);
+    const laws = await fetch(`${legal}/v1/laws`, { headers: { authorization: `Bearer ${token}` } });
+    expect(laws.status).toBe(200);
+  });
+});

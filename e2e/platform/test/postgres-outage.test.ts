@@ -7,6 +7,7 @@ import { DomainError } from '@girok/kit/errors';
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createLogger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
+import { TestCallers } from '@girok/kit/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -16,13 +17,16 @@ describe('PostgreSQL stops under identity-service', () => {
   const database = `identity_chaos_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   let identity: RunningIdentityService;
   let databaseUrl: string;
+  let callers: TestCallers;
 
   beforeAll(async () => {
+    callers = await TestCallers.start();
     const url = new URL(infraEnv('DATABASE_URL'));
     url.pathname = `/${database}`;
     databaseUrl = url.toString();
     identity = await startIdentityService(
       loadConfig({
+        ...callers.env(),
         DATABASE_URL: databaseUrl,
         VALKEY_URL: infraEnv('VALKEY_URL'),
         IDENTITY_KEY_RING: `k1:${randomBytes(32).toString('base64')}`,
@@ -40,6 +44,7 @@ describe('PostgreSQL stops under identity-service', () => {
   afterAll(async () => {
     await infra.resume(['postgres']);
     await identity?.close();
+    await callers?.close();
     const admin = new pg.Client({ connectionString: infraEnv('DATABASE_URL') });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
@@ -47,9 +52,11 @@ describe('PostgreSQL stops under identity-service', () => {
   });
 
   it('fails fast with 503 / UNAVAILABLE and a clear message, writes nothing by halves, and recovers by itself', async () => {
+    // Sign-ups come from the BFF.
     const grpc = createGrpcClient(IdentityService, identity.grpcAddress, {
       deadlineMs: 10_000,
       policy: createPolicy({ name: 'chaos-test', retry: { maxRetries: 0 } }),
+      workload: callers.workload('auth-bff'),
     });
     const attempted: string[] = [];
     const succeeded = new Set<string>();

@@ -18,6 +18,7 @@ interface V1JSONSchemaProps {
   minimum?: number;
   maximum?: number;
   minItems?: number;
+  maxItems?: number;
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-validations'?: { rule: string; message: string }[];
   'x-kubernetes-list-type'?: 'map' | 'set' | 'atomic';

@@ -1,4 +1,11 @@
-import { Audience, accessOf, httpOf, type MethodHttp, WORKLOAD_NAMES } from '@girok/contracts/access';
+import {
+  Audience,
+  accessOf,
+  EDGE_WORKLOADS,
+  httpOf,
+  type MethodHttp,
+  WORKLOAD_NAMES,
+} from '@girok/contracts/access';
 import { describe, expect, it } from 'vitest';
 import { components } from './catalogue.ts';
 import { componentConfigMap } from './configmap.ts';
@@ -41,9 +48,12 @@ const contractRpcs = () =>
     ),
   );
 /** The workloads a service's contract names anywhere. */
-const contractCallers = (service: string) => [
-  ...new Set(contractRpcs().flatMap((r) => (r.service === service ? r.workloads : []))),
-];
+/** The components the contract names on a service, plus the edge ones (the BFF) where it publishes anything. */
+const contractCallers = (service: string) => {
+  const rpcs = contractRpcs().filter((r) => r.service === service);
+  const published = rpcs.some((r) => r.audience !== Audience.WORKLOADS);
+  return [...new Set([...rpcs.flatMap((r) => r.workloads), ...(published ? EDGE_WORKLOADS : [])])];
+};
 const componentOf = (view: PlatformView, workload: string) =>
   view.components.find((c) => c.workload === workload)?.name;
 const matchesPath = (match: { type: string; value: string }, path: string) =>

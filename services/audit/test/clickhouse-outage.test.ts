@@ -107,14 +107,20 @@ describe('ClickHouse stops under a stream of audit events', () => {
       expect((await fetch(`${service.httpUrl}/health/ready`)).status).toBe(200);
       const offsetsDuringOutage = await committed();
       const failedBefore =
-        (await metricValue(service.metricsUrl, 'girok_consumer_events_total', { result: 'failed' })) ?? 0;
+        (await metricValue(service.metricsUrl, 'girok_consumer_events_total', {
+          topic: bed.eventsTopic,
+          result: 'failed',
+        })) ?? 0;
       const producedBefore = events.length;
       await sleep(2500);
       expect(events.length).toBeGreaterThan(producedBefore);
       expect(await committed()).toBe(offsetsDuringOutage);
       expect(offsetsDuringOutage).toBeLessThan(events.length);
       expect(
-        (await metricValue(service.metricsUrl, 'girok_consumer_events_total', { result: 'failed' })) ?? 0,
+        (await metricValue(service.metricsUrl, 'girok_consumer_events_total', {
+          topic: bed.eventsTopic,
+          result: 'failed',
+        })) ?? 0,
       ).toBeGreaterThan(failedBefore);
     } finally {
       stop = true;

@@ -63,6 +63,7 @@ describe('audit events from Kafka into ClickHouse', () => {
     const service = bed.services[0] as RunningAuditService;
     await until('every delivery handled', async () => {
       const handled = await metricValue(service.metricsUrl, 'girok_consumer_events_total', {
+        topic: bed.eventsTopic,
         result: 'handled',
       });
       return handled === delivered;
@@ -91,6 +92,7 @@ describe('audit events from Kafka into ClickHouse', () => {
     const replay = await bed.start({ AUDIT_CONSUMER_GROUP: `${bed.group}-replay` });
     await until('the replay handled', async () => {
       const handled = await metricValue(replay.metricsUrl, 'girok_consumer_events_total', {
+        topic: bed.eventsTopic,
         result: 'handled',
       });
       return handled === 120;
@@ -156,6 +158,7 @@ describe('audit events from Kafka into ClickHouse', () => {
     const again = await bed.start();
     await until('the redelivery handled', async () => {
       const handled = await metricValue(again.metricsUrl, 'girok_consumer_events_total', {
+        topic: bed.eventsTopic,
         result: 'handled',
       });
       return handled === 150;
@@ -182,6 +185,7 @@ describe('audit events from Kafka into ClickHouse', () => {
       'one dead-lettered',
       async () =>
         (await metricValue(service.metricsUrl, 'girok_consumer_events_total', {
+          topic: bed.eventsTopic,
           result: 'dead_lettered',
         })) === 1,
     );

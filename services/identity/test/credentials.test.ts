@@ -1,3 +1,4 @@
+import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWASP_ARGON2ID, PasswordHasher } from '../src/crypto/password-hasher.ts';
 import { base32Decode, totpCode } from '../src/crypto/totp.ts';
@@ -117,13 +118,28 @@ describe('passwords, devices and profiles', () => {
     const input = newAccount();
     const { account } = await identity.grpc.createAccount(input);
     const accountId = account?.id ?? '';
-    const home = await loginSession(input, 'home-laptop');
     const begin = await identity.grpc.beginTotpEnrollment({ accountId });
-    await identity.grpc.confirmTotpEnrollment({
-      accountId,
-      code: totpCode(base32Decode(begin.secret), identity.clock.now().getTime()),
+    const code = () => totpCode(base32Decode(begin.secret), identity.clock.now().getTime());
+    await identity.grpc.confirmTotpEnrollment({ accountId, code: code() });
+    identity.clock.advance(30_000);
+    // Trusting needs a session that completed the second factor on that very device.
+    const challenged = await identity.grpc.authenticate({
+      identifier: input.email,
+      password: input.password,
+      client: client('203.0.113.20', 'home-laptop'),
     });
-    await identity.grpc.trustDevice({ accountId, deviceId: home.session?.deviceId ?? '', trusted: true });
+    if (challenged.result.case !== 'mfaChallenge') throw new Error('expected an MFA challenge');
+    const { session: home } = await identity.grpc.verifyMfaChallenge({
+      challengeId: challenged.result.value.challengeId,
+      code: { case: 'totpCode', value: code() },
+    });
+    const metadata = new Metadata();
+    const token = await identity.callers.userToken({ accountId, sessionId: home?.session?.id ?? '' });
+    metadata.set('authorization', `Bearer ${token}`);
+    await identity.grpc.trustDevice(
+      { accountId, deviceId: home?.session?.deviceId ?? '', trusted: true },
+      { metadata },
+    );
     const trusted = await identity.grpc.authenticate({
       identifier: input.email,
       password: input.password,

@@ -62,7 +62,7 @@ describe('lockout under concurrent attempts', () => {
     expect(hasher.evaluated - before).toBe(MAX_FAILURES);
     expect(await loginAudits(accountId)).toEqual({ failed: 5, denied: 45, succeeded: 0, locks: 1 });
     const locked = await failure(
-      identity.grpc.authenticate({ identifier: input.email, password: input.password }),
+      identity.grpc.authenticate({ identifier: input.email, password: input.password, client: client() }),
     );
     expect(locked.code).toBe('INVALID_CREDENTIALS');
   });
