@@ -145,4 +145,15 @@ describe('sign-up does not tell which emails have accounts, and is limited per c
     });
     expect(stillFree.errors).toEqual([]);
   });
+
+  it('refuses more than 32 consents: what waits for the first login under any answered id stays small', async () => {
+    const browser = await platform.browser(0).prepare();
+    const consents = Array.from(
+      { length: 33 },
+      (_, i) => `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const refused = await browser.graphql(SIGN_UP, { input: platform.newUser({ consents }) });
+    expect(refused.status).toBe(400);
+    expect(refused.errors[0]?.extensions.code).toBe('TOO_MANY_CONSENTS');
+  });
 });

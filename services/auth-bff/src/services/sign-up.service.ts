@@ -1,6 +1,6 @@
 import { AccountMode } from '@girok/contracts/identity/v1/identity';
 import { type KeyValueStore, RateLimiter } from '@girok/kit/cache';
-import { DomainError } from '@girok/kit/errors';
+import { assertThat, DomainError } from '@girok/kit/errors';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { BffConfig } from '../config.ts';
@@ -19,6 +19,8 @@ export interface SignUp {
   /** Ids of the documents accepted on the sign-up form: every required one of the country. */
   readonly consents: readonly string[];
 }
+
+const MAX_CONSENTS = 32;
 
 /** The one answer every accepted sign-up gets: the client logs in next. */
 export type SignUpStatus = 'SIGNED_UP';
@@ -54,7 +56,16 @@ export class SignUpService {
    */
   async signUp(input: SignUp, request: FastifyRequest): Promise<SignUpStatus> {
     await this.#checkRateLimit(request.clientAddress);
-    const { consents, ...account } = input;
+    const { consents: given, ...account } = input;
+    const consents = [...new Set(given)];
+    // What is parked for a day under any id sign-up answers must stay small.
+    assertThat(
+      consents.length <= MAX_CONSENTS && consents.every((id) => id.length <= 64),
+      'INVALID_ARGUMENT',
+      'TOO_MANY_CONSENTS',
+      `Accept at most ${MAX_CONSENTS} documents at sign-up`,
+      { fieldViolations: [{ field: 'consents', description: `at most ${MAX_CONSENTS} document ids` }] },
+    );
     await this.#legal.assertAccepted(input.country, input.locale, consents);
     const client = clientInfoWithoutCookies(request);
     const { account: created } = await this.#identity.createAccount({
