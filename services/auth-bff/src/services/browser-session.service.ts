@@ -67,9 +67,9 @@ export const sessionRequired = () =>
 
 /**
  * The browser session: login (password, MFA step, admin console; a first login records the
- * consents given at sign-up), refresh, logout, and turning a
- * cookie back into a verified caller. Backend tokens never leave the server; the browser holds an
- * opaque cookie whose hash keys the encrypted tokens in the store.
+ * consents given at sign-up), refresh, logout, and turning a cookie back into a verified caller.
+ * Backend tokens never leave the server; the browser holds an opaque cookie whose hash keys the
+ * encrypted tokens in the store.
  */
 @Injectable()
 export class BrowserSessionService {
