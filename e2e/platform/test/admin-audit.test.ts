@@ -18,11 +18,16 @@ describe('the audit trail for admins through the BFF', () => {
     const user = platform.newUser();
     const userBrowser = browser(platform.bff.url);
     await userBrowser.prepare();
-    const signUp = await userBrowser.graphql<{ signUp: { me: { account: { id: string } } } }>(
-      'mutation($input: SignUpInput!) { signUp(input: $input) { me { account { id } } } }',
+    const signUp = await userBrowser.graphql<{ signUp: { status: string } }>(
+      'mutation($input: SignUpInput!) { signUp(input: $input) { status } }',
       { input: user },
     );
-    const userId = signUp.data?.signUp.me.account.id ?? '';
+    expect(signUp.data?.signUp.status).toBe('SIGNED_UP');
+    const login = await userBrowser.graphql<{ login: { me: { account: { id: string } } } }>(
+      'mutation($input: LoginInput!) { login(input: $input) { me { account { id } } } }',
+      { input: { identifier: user.email, password: user.password } },
+    );
+    const userId = login.data?.login.me.account.id ?? '';
 
     // An admin with TOTP and super_admin, signing in through the admin console.
     const name = `adm${platform.suffix.slice(0, 6)}`;

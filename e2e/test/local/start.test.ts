@@ -144,12 +144,18 @@ describe('npm start: the platform on embedded defaults', () => {
     const account = { email: 'ada@example.com', username: 'ada', password: 'Correct horse battery staple' };
     const alice = browser(bff);
     await alice('query { csrfToken }');
-    const signUp = await alice(
-      'mutation($input: SignUpInput!) { signUp(input: $input) { status me { tokenType account { email } } } }',
-      { input: { ...account, country: 'KR' } },
-    );
+    const signUp = await alice('mutation($input: SignUpInput!) { signUp(input: $input) { status } }', {
+      input: { ...account, country: 'KR' },
+    });
     expect(signUp.errors).toBeUndefined();
-    expect(signUp.data?.signUp).toEqual({
+    expect(signUp.data?.signUp).toEqual({ status: 'SIGNED_UP' });
+    // Sign-up signs nobody in (its answer must not tell whether the email was taken): log in next.
+    const login = await alice(
+      'mutation($input: LoginInput!) { login(input: $input) { status me { tokenType account { email } } } }',
+      { input: { identifier: account.email, password: account.password } },
+    );
+    expect(login.errors).toBeUndefined();
+    expect(login.data?.login).toEqual({
       status: 'AUTHENTICATED',
       me: { tokenType: 'USER_ACCESS', account: { email: account.email } },
     });
@@ -162,7 +168,7 @@ describe('npm start: the platform on embedded defaults', () => {
     expect(consents.errors).toBeUndefined();
     expect(consents.data?.requiredConsents.laws).toContain('PIPA');
     expect((await fetch(`http://127.0.0.1:${ports.legalHttp}/health/ready`)).status).toBe(200);
-    // audit-service keeps the sign-up's login in its local store (no ClickHouse).
+    // audit-service keeps that login in its local store (no ClickHouse).
     expect((await fetch(`http://127.0.0.1:${ports.auditHttp}/health/ready`)).status).toBe(200);
     expect(await loginHistoryOf(alice, accountId, 1)).toEqual({
       events: [{ action: 'account.login', result: 'SUCCESS' }],

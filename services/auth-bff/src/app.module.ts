@@ -16,10 +16,12 @@ import { graphqlRules } from './graphql/query-limits.ts';
 import { LiveSessionHub } from './live/live-session.hub.ts';
 import { SessionEventsConsumer } from './live/session-events.consumer.ts';
 import { BrowserSessionRepository } from './repositories/browser-session.repository.ts';
+import { ParkedConsentRepository } from './repositories/parked-consent.repository.ts';
 import { AdminAuditService } from './services/admin-audit.service.ts';
 import { BrowserSessionService } from './services/browser-session.service.ts';
 import { LegalFlowsService } from './services/legal-flows.service.ts';
 import { SelfService } from './services/self-service.service.ts';
+import { SignUpService } from './services/sign-up.service.ts';
 import {
   AUDIT,
   AUTH,
@@ -87,7 +89,9 @@ export function bffModule(deps: BffModuleDeps): DynamicModule {
       { provide: APP_GUARD, useClass: CsrfGuard },
       SessionGuard,
       BrowserSessionRepository,
+      ParkedConsentRepository,
       BrowserSessionService,
+      SignUpService,
       SelfService,
       LegalFlowsService,
       AdminAuditService,

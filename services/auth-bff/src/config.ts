@@ -38,6 +38,11 @@ export interface BffConfig {
    * peer is the client, whatever the header says.
    */
   readonly trustedProxies: readonly string[];
+  /**
+   * Sign-ups one client address may make per window, whatever they answer: every attempt costs an
+   * argon2 hash at identity and tells whether a username is free.
+   */
+  readonly signUpRateLimit: { readonly perIp: number; readonly windowMs: number };
   /** How often each replica re-checks the sessions of its open sockets (the push path's fallback). */
   readonly sessionPollIntervalMs: number;
   /** How long a session's validity at identity-service is trusted before it is asked again. */
@@ -85,6 +90,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
       explorer: read.bool('BFF_GRAPHQL_EXPLORER', false),
     },
     trustedProxies: read.list('BFF_TRUSTED_PROXIES', []),
+    signUpRateLimit: {
+      perIp: read.int('BFF_SIGNUP_RATE_LIMIT_PER_IP', 10, { min: 1 }),
+      windowMs: read.int('BFF_SIGNUP_RATE_LIMIT_WINDOW_MS', 10 * 60_000, { min: 1000 }),
+    },
     sessionPollIntervalMs: read.int('SESSION_POLL_INTERVAL_MS', 5000, { min: 100 }),
     revocationCheckIntervalMs: read.int('REVOCATION_CHECK_INTERVAL_MS', 5000, { min: 0 }),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),

@@ -3,9 +3,8 @@ import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { APP_ORIGIN, type Browser } from './browser.ts';
-import { LOGIN_FIELDS, startTestPlatform, type TestPlatform } from './support.ts';
+import { LOGIN_FIELDS, signUpAndLogIn, startTestPlatform, type TestPlatform } from './support.ts';
 
-const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${LOGIN_FIELDS} } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${LOGIN_FIELDS} } }`;
 const PER_IP_LIMIT = 4;
 
@@ -72,7 +71,7 @@ describe('auth-bff hardening: introspection, transport errors, socket errors, he
   const signedUp = async (browser: Browser) => {
     await browser.prepare();
     const user = platform.newUser();
-    const result = await browser.graphql(SIGN_UP, { input: user });
+    const result = await signUpAndLogIn(browser, user);
     expect(result.errors).toEqual([]);
     return user;
   };

@@ -1,12 +1,13 @@
-import { LegalService } from '@girok/contracts/legal/v1/legal';
+import { ConsentStatus, LegalService } from '@girok/contracts/legal/v1/legal';
 import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
 import { createPolicy } from '@girok/kit/resilience';
+import { freePort } from '@girok/kit/testing';
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOGIN_FIELDS, startTestPlatform, type TestPlatform } from './support.ts';
+import { LOGIN_FIELDS, SIGN_UP, signUpAndLogIn, startTestPlatform, type TestPlatform } from './support.ts';
 
-const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${LOGIN_FIELDS} consentGaps { reason document { id type version } } consentCheckDegraded } }`;
-const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { status consentGaps { reason acceptedVersion document { id type version } } consentCheckDegraded } }`;
+const LOGIN_RESULT = `${LOGIN_FIELDS} consentGaps { reason acceptedVersion document { id type version } } consentCheckDegraded`;
+const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${LOGIN_RESULT} } }`;
 
 interface Gap {
   reason: string;
@@ -83,11 +84,10 @@ describe('consents and data-subject requests through the BFF', () => {
     const user = platform.newUser({
       consents: [published['terms@1.0.0'], published['privacy@1.0.0'], published['marketing@1.0.0']],
     });
-    const signUp = await browser.graphql<{ signUp: { status: string; consentGaps: Gap[] } }>(SIGN_UP, {
-      input: user,
-    });
-    expect(signUp.errors).toEqual([]);
-    expect(signUp.data?.signUp).toMatchObject({ status: 'AUTHENTICATED', consentGaps: [] });
+    const login = await signUpAndLogIn<{ status: string; consentGaps: Gap[] }>(browser, user, LOGIN_RESULT);
+    expect(login.errors).toEqual([]);
+    // Recorded by the first login, before its consent check.
+    expect(login.data?.login).toMatchObject({ status: 'AUTHENTICATED', consentGaps: [] });
     const consents = await browser.graphql<{ consents: { documentType: string; status: string }[] }>(
       'query { consents { documentType status documentVersion } }',
     );
@@ -113,7 +113,7 @@ describe('consents and data-subject requests through the BFF', () => {
   it('login tells which documents need re-consent after a major version, not after a minor one', async () => {
     const browser = await platform.browser().prepare();
     const user = platform.newUser({ consents: [published['terms@1.0.0'], published['privacy@1.0.0']] });
-    await browser.graphql(SIGN_UP, { input: user });
+    await signUpAndLogIn(browser, user);
 
     await publish('privacy', '1.1.0', true);
     const afterMinor = await (await platform.browser().prepare()).graphql<{ login: { consentGaps: Gap[] } }>(
@@ -150,9 +150,10 @@ describe('consents and data-subject requests through the BFF', () => {
 
   it('a user files a data-subject request with the deadline of the strictest law', async () => {
     const browser = await platform.browser().prepare();
-    await browser.graphql(SIGN_UP, {
-      input: platform.newUser({ consents: [published['terms@2.0.0'], published['privacy@1.1.0']] }),
-    });
+    await signUpAndLogIn(
+      browser,
+      platform.newUser({ consents: [published['terms@2.0.0'], published['privacy@1.1.0']] }),
+    );
     const before = Date.now();
     const filed = await browser.graphql<{
       fileDsr: { id: string; type: string; status: string; deadlineAt: string };
@@ -168,5 +169,40 @@ describe('consents and data-subject requests through the BFF', () => {
       'query { dsrs { id status escalation } }',
     );
     expect(listed.data?.dsrs.map((d) => d.id)).toEqual([filed.data?.fileDsr.id]);
+  });
+
+  it('the consents given at sign-up are recorded on the first login; with legal unreachable that login fails and the next one records them', async () => {
+    const documents = [published['terms@2.0.0'], published['privacy@1.1.0'], published['marketing@1.0.0']];
+    const user = platform.newUser({ consents: documents });
+    const signUp = await (await platform.browser().prepare()).graphql(SIGN_UP, { input: user });
+    expect(signUp.data).toEqual({ signUp: { status: 'SIGNED_UP' } });
+
+    // A replica of the same deployment (same store) whose legal-service does not answer.
+    const cutOff = await platform.addReplica({ LEGAL_GRPC_ADDRESS: `127.0.0.1:${await freePort()}` });
+    const first = await platform.browser(cutOff).prepare();
+    const failed = await first.graphql(LOGIN, { input: { identifier: user.email, password: user.password } });
+    expect(failed.status).toBe(503);
+    expect(failed.errors[0]?.extensions.code).toBe('CONSENTS_NOT_RECORDED');
+    expect(first.cookies.has('__Host-girok_session')).toBe(false);
+
+    const retry = await platform.browser(0).prepare();
+    const login = await retry.graphql<{
+      login: { status: string; consentGaps: Gap[]; me: { sessionId: string; account: { id: string } } };
+    }>(LOGIN, { input: { identifier: user.email, password: user.password } });
+    expect(login.errors).toEqual([]);
+    expect(login.data?.login).toMatchObject({ status: 'AUTHENTICATED', consentGaps: [] });
+    const accountId = login.data?.login.me.account.id ?? '';
+    const { consents } = await legal.listConsents({ accountId }, asAdmin);
+    expect(consents.map((c) => `${c.documentId}:${c.status}`).sort()).toEqual(
+      documents.map((id) => `${id}:${ConsentStatus.GRANTED}`).sort(),
+    );
+    // The failed login left no session behind: only the retry's is live.
+    const sessions = await retry.graphql<{ sessions: { id: string }[] }>('query { sessions { id } }');
+    expect(sessions.data?.sessions.map((s) => s.id)).toEqual([login.data?.login.me.sessionId]);
+    // Recorded once: a later login has nothing left to record.
+    const again = await (await platform.browser(cutOff).prepare()).graphql(LOGIN, {
+      input: { identifier: user.email, password: user.password },
+    });
+    expect(again.errors).toEqual([]);
   });
 });

@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, SocketRefused } from './browser.ts';
-import { authenticator, LOGIN_FIELDS, startTestPlatform, type TestPlatform } from './support.ts';
+import {
+  authenticator,
+  LOGIN_FIELDS,
+  SIGN_UP,
+  signUpAndLogIn,
+  startTestPlatform,
+  type TestPlatform,
+} from './support.ts';
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${LOGIN_FIELDS} } }`;
 const VERIFY = `mutation($input: MfaInput!) { verifyMfa(input: $input) { ${LOGIN_FIELDS} } }`;
-const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${LOGIN_FIELDS} } }`;
 
 interface LoginData {
   status: string;
@@ -36,9 +42,11 @@ describe('browser sessions and the live session stream across two BFF replicas',
       .browser(1, 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) Safari/604.1')
       .prepare();
 
-    const signUp = await deviceA.graphql<{ signUp: LoginData }>(SIGN_UP, { input: user });
-    expect(signUp.errors).toEqual([]);
-    expect(signUp.data?.signUp).toMatchObject({
+    const signUp = await deviceA.graphql<{ signUp: { status: string } }>(SIGN_UP, { input: user });
+    expect(signUp.data?.signUp).toEqual({ status: 'SIGNED_UP' });
+    expect(deviceA.cookies.has('__Host-girok_session')).toBe(false);
+    const onA = await login(deviceA, user.email, user.password);
+    expect(onA).toMatchObject({
       status: 'AUTHENTICATED',
       me: { tokenType: 'USER_ACCESS', restricted: false },
     });
@@ -58,7 +66,7 @@ describe('browser sessions and the live session stream across two BFF replicas',
     );
     expect(confirm.data?.confirmTotpEnrollment).toHaveLength(10);
 
-    const firstSession = signUp.data?.signUp.me?.sessionId;
+    const firstSession = onA.me?.sessionId;
     expect((await deviceA.graphql<{ logout: boolean }>('mutation { logout }')).data?.logout).toBe(true);
     expect(deviceA.cookies.has('__Host-girok_session')).toBe(false);
     const revokedSeen = await socketB.next(
@@ -103,7 +111,7 @@ describe('browser sessions and the live session stream across two BFF replicas',
   it('revoking device A from device B reaches A’s socket within a second, and A’s next request is 401', async () => {
     const user = platform.newUser();
     const deviceA = await platform.browser(0).prepare();
-    await deviceA.graphql(SIGN_UP, { input: user });
+    await signUpAndLogIn(deviceA, user);
     const deviceB = await platform
       .browser(1, 'Mozilla/5.0 (Macintosh; Mac OS X 14_0) Safari/605.1')
       .prepare();
@@ -135,7 +143,7 @@ describe('browser sessions and the live session stream across two BFF replicas',
   it('a backup code logs in once', async () => {
     const user = platform.newUser();
     const browser = await platform.browser(0).prepare();
-    await browser.graphql(SIGN_UP, { input: user });
+    await signUpAndLogIn(browser, user);
     const begin = await browser.graphql<{ beginTotpEnrollment: { secret: string } }>(
       'mutation { beginTotpEnrollment { secret } }',
     );
@@ -166,7 +174,7 @@ describe('browser sessions and the live session stream across two BFF replicas',
 
   it('refuses a socket without the session cookie (401) or from a foreign Origin (403)', async () => {
     const browser = await platform.browser(0).prepare();
-    await browser.graphql(SIGN_UP, { input: platform.newUser() });
+    await signUpAndLogIn(browser, platform.newUser());
     await expect(browser.socket('/ws/sessions', { cookies: false })).rejects.toEqual(new SocketRefused(401));
     await expect(browser.socket('/ws/sessions', { origin: 'https://evil.example' })).rejects.toEqual(
       new SocketRefused(403),
@@ -183,10 +191,10 @@ describe('browser sessions and the live session stream across two BFF replicas',
     // A replica of the same deployment that hears no identity events (no Kafka consumer).
     const deaf = await platform.addReplica({ KAFKA_BROKERS: '' });
     const browser = await platform.browser(deaf).prepare();
-    const signUp = await browser.graphql<{ signUp: LoginData }>(SIGN_UP, { input: platform.newUser() });
+    const signedIn = await signUpAndLogIn<LoginData>(browser, platform.newUser());
     const socket = await browser.socket();
     // Revoked at identity-service directly: only this replica's poll can tell its socket.
-    const me = signUp.data?.signUp.me;
+    const me = signedIn.data?.login.me;
     await platform.identityGrpc.revokeSession(
       {
         accountId: me?.account.id ?? '',

@@ -4,12 +4,17 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { APP_ORIGIN, type Browser, SocketRefused } from './browser.ts';
-import { authenticator, LOGIN_FIELDS, startTestPlatform, type TestPlatform } from './support.ts';
+import {
+  authenticator,
+  LOGIN_FIELDS,
+  signUpAndLogIn,
+  startTestPlatform,
+  type TestPlatform,
+} from './support.ts';
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${LOGIN_FIELDS} } }`;
 const ADMIN_LOGIN = `mutation($input: LoginInput!) { adminLogin(input: $input) { ${LOGIN_FIELDS} } }`;
 const VERIFY = `mutation($input: MfaInput!) { verifyMfa(input: $input) { ${LOGIN_FIELDS} } }`;
-const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${LOGIN_FIELDS} } }`;
 
 type Login = {
   status: string;
@@ -33,9 +38,9 @@ describe('auth-bff security: admin tokens, sanctions, key rotation, CSRF, query 
   ): Promise<{ browser: Browser; login: Login; user: ReturnType<TestPlatform['newUser']> }> => {
     const user = platform.newUser();
     const browser = await platform.browser(replica).prepare();
-    const result = await browser.graphql<{ signUp: Login }>(SIGN_UP, { input: user });
+    const result = await signUpAndLogIn<Login>(browser, user);
     expect(result.errors).toEqual([]);
-    return { browser, login: result.data?.signUp as Login, user };
+    return { browser, login: result.data?.login as Login, user };
   };
 
   it('an admin without MFA gets no admin token: a restricted session that can only enrol', async () => {
@@ -202,7 +207,15 @@ describe('auth-bff security: admin tokens, sanctions, key rotation, CSRF, query 
     const headers = { 'x-csrf-token': browser.csrfToken ?? '' };
     const signUp = await browser.request('POST', '/api/v1/auth/sign-up', user, headers);
     expect(signUp.status).toBe(200);
-    expect(await signUp.json()).toMatchObject({ status: 'AUTHENTICATED', me: { tokenType: 'USER_ACCESS' } });
+    expect(await signUp.json()).toEqual({ status: 'SIGNED_UP' });
+    expect(browser.cookies.has('__Host-girok_session')).toBe(false);
+    const login = await browser.request(
+      'POST',
+      '/api/v1/auth/login',
+      { identifier: user.email, password: user.password },
+      headers,
+    );
+    expect(await login.json()).toMatchObject({ status: 'AUTHENTICATED', me: { tokenType: 'USER_ACCESS' } });
     const me = await browser.request('GET', '/api/v1/me');
     expect(await me.json()).toMatchObject({ account: { email: user.email } });
     const sessions = await browser.request('GET', '/api/v1/sessions');

@@ -18,7 +18,7 @@ import { Metadata } from '@grpc/grpc-js';
 import pg from 'pg';
 import { type RunningAuthBff, startAuthBff } from '../src/auth-bff.ts';
 import { loadConfig } from '../src/config.ts';
-import { APP_ORIGIN, Browser } from './browser.ts';
+import { APP_ORIGIN, Browser, type GraphqlResponse } from './browser.ts';
 
 const TOPICS = [
   'identity.account.v1',
@@ -117,6 +117,8 @@ export async function startTestPlatform(
     BFF_VALKEY_PREFIX: `bff-${suffix}:`,
     HTTP_PORT: '0',
     SHUTDOWN_GRACE_MS: '1000',
+    // Every browser of a suite signs up from 127.0.0.1; the limit is proven on its own replica.
+    BFF_SIGNUP_RATE_LIMIT_PER_IP: '100000',
     ...options.bff,
   };
   const bffs: RunningAuthBff[] = [];
@@ -261,3 +263,25 @@ export function authenticator(secret: string) {
 }
 
 export const LOGIN_FIELDS = `status challengeId notices { type reason } me { sessionId tokenType scope restricted csrfToken account { id email mode mfaEnabled } }`;
+
+export const SIGN_UP = 'mutation($input: SignUpInput!) { signUp(input: $input) { status } }';
+
+/**
+ * Signs up, then logs in as a client does next (sign-up signs nobody in); the login's answer with
+ * `fields` of LoginResult.
+ */
+export async function signUpAndLogIn<T = Record<string, unknown>>(
+  browser: Browser,
+  user: { email: string; password: string },
+  fields = LOGIN_FIELDS,
+): Promise<GraphqlResponse<{ login: T }>> {
+  const signUp = await browser.graphql<{ signUp: { status: string } }>(SIGN_UP, { input: user });
+  if (signUp.data?.signUp.status !== 'SIGNED_UP')
+    throw new Error(`sign-up answered ${signUp.status}: ${JSON.stringify(signUp.errors)}`);
+  return browser.graphql<{ login: T }>(
+    `mutation($input: LoginInput!) { login(input: $input) { ${fields} } }`,
+    {
+      input: { identifier: user.email, password: user.password },
+    },
+  );
+}

@@ -102,16 +102,22 @@ describe('the REST and gRPC contract', () => {
     expect(await rowCounts(identity)).toEqual(before);
   });
 
-  it('a duplicate email is a 409 EMAIL_TAKEN, and the first account is untouched', async () => {
+  it('a duplicate email answers 201 like a new one, and creates nothing', async () => {
     const input = newAccount();
     const created = await identity.rest('POST', '/v1/accounts', input);
     expect(created.status).toBe(201);
+    const first = (await created.json()) as { account: Record<string, unknown> };
+    const before = await rowCounts(identity);
     const duplicate = await identity.rest('POST', '/v1/accounts', {
       ...newAccount(),
       email: input.email.toUpperCase(),
     });
-    expect(duplicate.status).toBe(409);
-    expect(((await duplicate.json()) as { code: string }).code).toBe('EMAIL_TAKEN');
+    expect(duplicate.status).toBe(201);
+    const second = (await duplicate.json()) as { account: Record<string, unknown> };
+    expect(Object.keys(second.account).sort()).toEqual(Object.keys(first.account).sort());
+    expect(second.account.id).not.toBe(first.account.id);
+    // Only the owner's signup_attempted event and the audit event.
+    expect(await rowCounts(identity)).toEqual({ ...before, outbox_events: (before.outbox_events ?? 0) + 2 });
   });
 
   it('REST responses use the proto3 JSON mapping with defaults; secrets never appear', async () => {

@@ -42,10 +42,8 @@ describe('look-alike emails and usernames', () => {
   ])('a variant of an existing email (%s) is the same email: no second account', async (_, variant) => {
     const { input } = await original();
     const before = await accountCount();
-    const error = await failure(
-      identity.grpc.createAccount(newAccount({ email: variant(input.email), password: input.password })),
-    );
-    expect(error.code).toBe('EMAIL_TAKEN');
+    // Answered as if created (sign-up does not tell which emails have accounts), but not created.
+    await identity.grpc.createAccount(newAccount({ email: variant(input.email), password: input.password }));
     expect(await accountCount()).toBe(before);
   });
 

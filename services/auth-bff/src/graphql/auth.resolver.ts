@@ -2,22 +2,26 @@ import { Inject } from '@nestjs/common';
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { BrowserSessionService, type Caller } from '../services/browser-session.service.ts';
 import { SelfService } from '../services/self-service.service.ts';
+import { SignUpService } from '../services/sign-up.service.ts';
 import { CSRF_COOKIE, randomToken, setCsrfCookie } from '../web/cookies.ts';
 import { Authenticated, CurrentCaller, CurrentExchange, type GraphqlContext } from '../web/guards.ts';
-import { LoginInput, LoginResult, MeView, MfaInput, SignUpInput } from './types.ts';
+import { LoginInput, LoginResult, MeView, MfaInput, SignUpInput, SignUpResult } from './types.ts';
 
 /** Signing up, in and out. */
 @Resolver()
 export class AuthResolver {
   readonly #sessions: BrowserSessionService;
   readonly #self: SelfService;
+  readonly #signUps: SignUpService;
 
   constructor(
     @Inject(BrowserSessionService) sessions: BrowserSessionService,
     @Inject(SelfService) self: SelfService,
+    @Inject(SignUpService) signUps: SignUpService,
   ) {
     this.#sessions = sessions;
     this.#self = self;
+    this.#signUps = signUps;
   }
 
   @Query(() => String, {
@@ -31,12 +35,15 @@ export class AuthResolver {
     return minted;
   }
 
-  @Mutation(() => LoginResult, { description: 'Creates a USER account and signs it in' })
+  @Mutation(() => SignUpResult, {
+    description:
+      'Creates a USER account; log in next (sign-up answers alike whether or not the email is taken)',
+  })
   async signUp(
     @Args('input', { type: () => SignUpInput }) input: SignUpInput,
     @CurrentExchange() exchange: GraphqlContext,
-  ): Promise<LoginResult> {
-    return LoginResult.of(await this.#sessions.signUp(input, exchange));
+  ): Promise<SignUpResult> {
+    return SignUpResult.of(await this.#signUps.signUp(input, exchange.req));
   }
 
   @Mutation(() => LoginResult)

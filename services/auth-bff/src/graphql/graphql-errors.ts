@@ -74,15 +74,21 @@ export function formatGraphqlError(
   };
 }
 
-/** mercurius' errorFormatter: 200 when there is data, else the first error's status. */
+/**
+ * mercurius' errorFormatter: 200 when there is data, else the first error's status, with its
+ * retry-after as a header too (a 429 or 503 answers alike on /graphql and on REST).
+ */
 export function graphqlErrorFormatter(logger: Logger) {
-  return (execution: ExecutionResult, context: { reply?: { request?: FastifyRequest } }) => {
+  return (execution: ExecutionResult, context: { reply?: Pick<FastifyReply, 'header' | 'request'> }) => {
     const correlationId = String(context.reply?.request?.id ?? '');
     const errors = flattenErrors(execution.errors ?? []).map((e) =>
       formatGraphqlError(e, correlationId, logger),
     );
     const hasData = execution.data !== null && execution.data !== undefined;
-    const status = hasData ? 200 : ((errors[0]?.extensions as ErrorExtensions | undefined)?.status ?? 400);
+    const first = errors[0]?.extensions as ErrorExtensions | undefined;
+    const status = hasData ? 200 : (first?.status ?? 400);
+    if (!hasData && first?.retryAfterSeconds !== undefined)
+      context.reply?.header('retry-after', String(first.retryAfterSeconds));
     return { statusCode: status, response: { data: execution.data ?? null, errors } };
   };
 }

@@ -11,6 +11,7 @@ import {
 } from '@girok/contracts/identity/v1/identity';
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import type { Caller, LoginOutcome, LoginStatus } from '../services/browser-session.service.ts';
+import type { SignUpStatus } from '../services/sign-up.service.ts';
 import { ConsentGapView } from './legal.types.ts';
 
 // Code-first schema. Every field names its type explicitly: the packages are compiled without
@@ -25,6 +26,12 @@ registerEnumType(LoginStatusEnum, {
   name: 'LoginStatus',
   description:
     'AUTHENTICATED: signed in. MFA_REQUIRED: finish with verifyMfa. MFA_ENROLLMENT_REQUIRED: an admin or operator must enrol an authenticator first.',
+});
+
+export const SignUpStatusEnum = { SIGNED_UP: 'SIGNED_UP' } as const;
+registerEnumType(SignUpStatusEnum, {
+  name: 'SignUpStatus',
+  description: 'SIGNED_UP: log in next with the same email and password.',
 });
 
 const date = (t: Timestamp | undefined): Date | null => (t === undefined ? null : timestampDate(t));
@@ -136,6 +143,18 @@ export class LoginResult {
       consentGaps: outcome.consentGaps.flatMap((g) => ConsentGapView.of(g) ?? []),
       consentCheckDegraded: outcome.consentCheckDegraded,
     });
+  }
+}
+
+@ObjectType({
+  description:
+    'The same for every accepted sign-up, whether or not the email already had an account (its owner is told): no session, no account id',
+})
+export class SignUpResult {
+  @Field(() => SignUpStatusEnum) status!: SignUpStatus;
+
+  static of(status: SignUpStatus): SignUpResult {
+    return Object.assign(new SignUpResult(), { status });
   }
 }
 

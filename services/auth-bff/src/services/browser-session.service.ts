@@ -1,11 +1,6 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { Sanction } from '@girok/contracts/auth/v1/auth';
-import {
-  type Account,
-  AccountMode,
-  DeletionMode,
-  type SessionGrant,
-} from '@girok/contracts/identity/v1/identity';
+import { type Account, AccountMode, type SessionGrant } from '@girok/contracts/identity/v1/identity';
 import type { ConsentGap } from '@girok/contracts/legal/v1/legal';
 import type { AccessTokenClaims, TokenVerifier } from '@girok/kit/auth';
 import { DomainError } from '@girok/kit/errors';
@@ -61,17 +56,6 @@ export interface Credentials {
   readonly password: string;
 }
 
-export interface SignUp {
-  readonly email: string;
-  readonly username: string;
-  readonly password: string;
-  readonly locale: string;
-  readonly country: string;
-  readonly displayName: string;
-  /** Ids of the documents accepted on the sign-up form: every required one of the country. */
-  readonly consents: readonly string[];
-}
-
 /** An access token this close to expiry is refreshed before the request runs. */
 const REFRESH_AHEAD_MS = 30_000;
 
@@ -82,9 +66,10 @@ export const sessionRequired = () =>
   new DomainError('UNAUTHENTICATED', 'SESSION_REQUIRED', 'Log in first: this needs a signed-in session');
 
 /**
- * The browser session: login (password, MFA step, admin console), refresh, logout, and turning a
- * cookie back into a verified caller. Backend tokens never leave the server; the browser holds an
- * opaque cookie whose hash keys the encrypted tokens in the store.
+ * The browser session: login (password, MFA step, admin console; a first login records the
+ * consents given at sign-up), refresh, logout, and turning a cookie back into a verified caller.
+ * Backend tokens never leave the server; the browser holds an opaque cookie whose hash keys the
+ * encrypted tokens in the store.
  */
 @Injectable()
 export class BrowserSessionService {
@@ -109,41 +94,6 @@ export class BrowserSessionService {
     this.#sessions = sessions;
     this.#verifier = verifier;
     this.#logger = logger;
-  }
-
-  /**
-   * Creates the account only when every document its country requires is accepted, signs it in,
-   * then records the consents; if they cannot be recorded the account is erased again rather than
-   * left without them.
-   */
-  async signUp(input: SignUp, exchange: Exchange): Promise<LoginOutcome> {
-    const { consents, ...account } = input;
-    await this.#legal.assertAccepted(input.country, input.locale, consents);
-    const client = clientInfo(exchange.req, exchange.reply);
-    const { account: created } = await this.#identity.createAccount({
-      ...account,
-      mode: AccountMode.USER,
-      client,
-    });
-    const outcome = await this.login({ identifier: input.email, password: input.password }, exchange);
-    if (outcome.caller === undefined) return outcome;
-    try {
-      await this.#legal.grantAll(outcome.caller, consents, client);
-    } catch (error) {
-      await this.logout(exchange);
-      await this.#identity
-        .deleteAccount({
-          accountId: created?.id ?? '',
-          mode: DeletionMode.IMMEDIATE,
-          reason: 'sign-up consents not recorded',
-          client,
-        })
-        .catch((cleanup: unknown) =>
-          this.#logger.error({ err: cleanup }, 'could not erase an account whose consents failed'),
-        );
-      throw error;
-    }
-    return { ...outcome, ...(await this.#consentState(outcome.caller, input.country)) };
   }
 
   async login(credentials: Credentials, exchange: Exchange, adminConsole = false): Promise<LoginOutcome> {
@@ -342,6 +292,7 @@ export class BrowserSessionService {
       }
     }
     const cookie = randomToken();
+    const handle = sessionHandle(cookie);
     const session: BrowserSession = {
       accountId: account.id,
       sessionId: identitySession.id,
@@ -354,7 +305,16 @@ export class BrowserSessionService {
       csrfToken: randomToken(),
       expiresAt: sessionEnd(grant),
     };
-    const handle = sessionHandle(cookie);
+    if (token !== undefined) {
+      // Before the session exists: a first login whose sign-up consents cannot be recorded ends
+      // here, with no cookie, and the next try records them.
+      try {
+        await this.#legal.recordParked({ handle, session, claims: undefined });
+      } catch (error) {
+        await abandon();
+        throw error;
+      }
+    }
     await this.#sessions.save(handle, session);
     setSessionCookies(
       exchange.reply,

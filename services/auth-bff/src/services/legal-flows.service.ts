@@ -9,10 +9,11 @@ import type {
   Dsr,
   RequiredConsentsResponse,
 } from '@girok/contracts/legal/v1/legal';
-import { DomainError } from '@girok/kit/errors';
+import { DomainError, type ErrorKind } from '@girok/kit/errors';
 import type { Logger } from '@girok/kit/logging';
 import { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
+import { ParkedConsentRepository } from '../repositories/parked-consent.repository.ts';
 import { LEGAL, type LegalClient, LOGGER } from '../tokens.ts';
 import type { Caller } from './browser-session.service.ts';
 
@@ -23,6 +24,9 @@ export function bearer(caller: Caller): Metadata {
   return metadata;
 }
 
+/** legal-service's answers that another try cannot change (an unknown or archived document). */
+const PERMANENT: ReadonlySet<ErrorKind> = new Set(['NOT_FOUND', 'FAILED_PRECONDITION', 'INVALID_ARGUMENT']);
+
 /**
  * What a user agreed to and what they ask of the platform's data about them: the consents sign-up
  * collects, the documents to re-accept after a major version, withdrawing optional consents, and
@@ -32,10 +36,16 @@ export function bearer(caller: Caller): Metadata {
 export class LegalFlowsService {
   readonly #legal: LegalClient;
   readonly #logger: Logger;
+  readonly #parked: ParkedConsentRepository;
 
-  constructor(@Inject(LEGAL) legal: LegalClient, @Inject(LOGGER) logger: Logger) {
+  constructor(
+    @Inject(LEGAL) legal: LegalClient,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(ParkedConsentRepository) parked: ParkedConsentRepository,
+  ) {
     this.#legal = legal;
     this.#logger = logger;
+    this.#parked = parked;
   }
 
   /** Public: what a new account in this country must accept, and the age rules. */
@@ -64,17 +74,47 @@ export class LegalFlowsService {
     );
   }
 
-  async grantAll(
-    caller: Caller,
+  /**
+   * Keeps what the sign-up form accepted until the account's first login: sign-up does not sign in
+   * (its answer must not tell whether the email already had an account), and legal-service records
+   * a consent only with the account's own token.
+   */
+  async park(
+    accountId: string,
     documentIds: readonly string[],
     client: MessageInitShape<typeof ClientInfoSchema>,
   ): Promise<void> {
-    for (const documentId of documentIds) {
-      await this.#legal.grantConsent(
-        { accountId: caller.session.accountId, documentId, client },
-        { metadata: bearer(caller) },
-      );
+    await this.#parked.park(accountId, { documentIds, client });
+  }
+
+  /**
+   * Records the consents parked at sign-up, on the account's first login, with the sign-up's client
+   * details. A document no longer in force (or never one) is left out: the login's consent check
+   * then asks for the current version. Anything else fails the login, and the consents stay parked
+   * for the next try.
+   */
+  async recordParked(caller: Caller): Promise<void> {
+    const parked = await this.#parked.find(caller.session.accountId);
+    if (parked === undefined) return;
+    for (const documentId of parked.documentIds) {
+      try {
+        await this.#legal.grantConsent(
+          { accountId: caller.session.accountId, documentId, client: parked.client },
+          { metadata: bearer(caller) },
+        );
+      } catch (error) {
+        if (!(error instanceof DomainError && PERMANENT.has(error.kind))) {
+          throw new DomainError(
+            'UNAVAILABLE',
+            'CONSENTS_NOT_RECORDED',
+            'The consents given at sign-up could not be recorded yet; log in again shortly',
+            { cause: error, retryAfterSeconds: 1 },
+          );
+        }
+        this.#logger.info({ code: error.code, documentId }, 'a consent given at sign-up is not recordable');
+      }
     }
+    await this.#parked.delete(caller.session.accountId);
   }
 
   /**

@@ -58,3 +58,23 @@ export class TrustedProxies {
     return client;
   }
 }
+
+/**
+ * Who a per-address limit counts: an IPv4 address, or the /64 an IPv6 address is in (one host is
+ * given a whole /64, so counting single IPv6 addresses would give it 2^64 allowances).
+ */
+export function addressBlock(address: string): string {
+  const bare = address.split('%')[0] ?? '';
+  if (isIP(bare) !== 6) return address;
+  // A dotted IPv4 tail stands for the last two groups; only the first four matter here.
+  const groups = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
+  const [head = '', tail] = bare.split('::');
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  const all = [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  return `${all
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}

@@ -16,6 +16,8 @@ export const DEVICE_COOKIE = '__Host-girok_device';
 export const CSRF_HEADER = 'x-csrf-token';
 
 const DEVICE_MAX_AGE_SECONDS = 400 * 24 * 3600;
+/** What randomToken mints. */
+const DEVICE_ID = /^[A-Za-z0-9_-]{43}$/;
 
 export const randomToken = (): string => randomBytes(32).toString('base64url');
 
@@ -52,7 +54,7 @@ export function clearSessionCookies(reply: FastifyReply): void {
 /** The browser's device id, minted on its first visit. */
 export function deviceIdOf(request: FastifyRequest, reply: FastifyReply): string {
   const existing = request.cookies[DEVICE_COOKIE];
-  if (existing !== undefined && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  if (existing !== undefined && DEVICE_ID.test(existing)) return existing;
   const minted = randomToken();
   reply.setCookie(DEVICE_COOKIE, minted, { ...base, httpOnly: true, maxAge: DEVICE_MAX_AGE_SECONDS });
   // Later reads in this request see it too.
@@ -65,11 +67,27 @@ export function clientInfo(
   request: FastifyRequest,
   reply: FastifyReply,
 ): MessageInitShape<typeof ClientInfoSchema> {
+  return describeClient(request, deviceIdOf(request, reply));
+}
+
+/**
+ * clientInfo for an answer that must set no cookie (sign-up: a cookie minted for one answer and
+ * not the other would be a difference): the device only if the browser already has its id.
+ */
+export function clientInfoWithoutCookies(request: FastifyRequest): MessageInitShape<typeof ClientInfoSchema> {
+  const existing = request.cookies[DEVICE_COOKIE];
+  return describeClient(request, existing !== undefined && DEVICE_ID.test(existing) ? existing : undefined);
+}
+
+function describeClient(
+  request: FastifyRequest,
+  deviceId: string | undefined,
+): MessageInitShape<typeof ClientInfoSchema> {
   const userAgent = String(request.headers['user-agent'] ?? '').slice(0, 512);
   return {
     ipAddress: request.clientAddress,
     userAgent,
-    deviceFingerprint: createHash('sha256').update(deviceIdOf(request, reply)).digest('hex'),
+    deviceFingerprint: deviceId === undefined ? '' : createHash('sha256').update(deviceId).digest('hex'),
     deviceName: deviceName(userAgent),
   };
 }

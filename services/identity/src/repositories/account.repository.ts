@@ -71,6 +71,38 @@ export class AccountRepository {
     return tx.insertInto('accounts').values(account).returning(ACCOUNT_COLUMNS).executeTakeFirstOrThrow();
   }
 
+  /** Inserts unless the email is taken (then undefined); a taken username still fails the insert. */
+  async insertIfEmailFree(account: Insertable<AccountsTable>, tx: Executor): Promise<AccountRow | undefined> {
+    return tx
+      .insertInto('accounts')
+      .values(account)
+      .onConflict((oc) => oc.constraint('accounts_email_key').doNothing())
+      .returning(ACCOUNT_COLUMNS)
+      .executeTakeFirst();
+  }
+
+  async findByEmailWithMfa(email: string, tx: Executor = this.#db): Promise<AccountWithMfa | undefined> {
+    return tx
+      .selectFrom('accounts')
+      .leftJoin('mfa_totp', 'mfa_totp.account_id', 'accounts.id')
+      .select(ACCOUNT_COLUMNS)
+      .select((eb) => eb('mfa_totp.confirmed_at', 'is not', null).as('mfa_enabled'))
+      .where('accounts.email', '=', email)
+      .executeTakeFirst() as Promise<AccountWithMfa | undefined>;
+  }
+
+  /** Whether an account holds this username or one that looks like it (same skeleton). */
+  async isUsernameTaken(username: string, skeleton: string, tx: Executor = this.#db): Promise<boolean> {
+    const row = await tx
+      .selectFrom('accounts')
+      .select('accounts.id')
+      .where((eb) =>
+        eb.or([eb('accounts.username', '=', username), eb('accounts.username_skeleton', '=', skeleton)]),
+      )
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async findById(id: string, tx: Executor = this.#db): Promise<AccountRow | undefined> {
     return tx.selectFrom('accounts').select(ACCOUNT_COLUMNS).where('accounts.id', '=', id).executeTakeFirst();
   }

@@ -1,4 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { ClientInfo } from '@girok/contracts/common/v1/common';
 import {
   AccountMode,
   type CancelAccountDeletionRequest,
@@ -56,23 +57,24 @@ const PASSWORD_HISTORY = 5;
 
 const notFound = () => new DomainError('NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'No such account');
 
-/** A unique email or username already in use, as the conflict a client can act on. */
+const usernameTaken = () =>
+  new DomainError('CONFLICT', 'USERNAME_TAKEN', 'This username is taken', {
+    fieldViolations: [{ field: 'username', description: 'is already taken' }],
+  });
+
+/** A username (or a look-alike of it) already in use, as the conflict a client can act on. */
 function takenOrOriginal(error: unknown): unknown {
-  if (isUniqueViolation(error, 'accounts_email_key')) {
-    return new DomainError('CONFLICT', 'EMAIL_TAKEN', 'An account with this email already exists', {
-      fieldViolations: [{ field: 'email', description: 'is already registered' }],
-    });
-  }
   if (
     isUniqueViolation(error, 'accounts_username_key') ||
     isUniqueViolation(error, 'accounts_username_skeleton_key')
   ) {
-    return new DomainError('CONFLICT', 'USERNAME_TAKEN', 'This username is taken', {
-      fieldViolations: [{ field: 'username', description: 'is already taken' }],
-    });
+    return usernameTaken();
   }
   return error;
 }
+
+/** An account row to insert, with the skeleton only the unique index reads. */
+type NewAccount = AccountRow & { readonly username_skeleton: string };
 
 /** Accounts: creation, reads, changes, passwords and deletion (immediate or after a grace period). */
 @Injectable()
@@ -141,23 +143,26 @@ export class AccountService {
 
     const passwordHash = await this.#hasher.hash(request.password);
     const now = this.#clock.now();
+    const row: NewAccount = {
+      id: uuidv7(),
+      email,
+      username,
+      username_skeleton: usernameSkeleton(username),
+      status: 'ACTIVE',
+      mode: mode ?? 'USER',
+      locale: request.locale,
+      country: request.country,
+      failed_login_count: 0,
+      locked_until: null,
+      created_at: now,
+      updated_at: now,
+      deletion_scheduled_at: null,
+      deleted_at: null,
+    };
     try {
       return await this.#db.transaction().execute(async (tx) => {
-        const account = await this.#accounts.insert(
-          {
-            id: uuidv7(),
-            email,
-            username,
-            username_skeleton: usernameSkeleton(username),
-            status: 'ACTIVE',
-            mode: mode ?? 'USER',
-            locale: request.locale,
-            country: request.country,
-            created_at: now,
-            updated_at: now,
-          },
-          tx,
-        );
+        const account = await this.#accounts.insertIfEmailFree(row, tx);
+        if (account === undefined) return this.#signUpWithTakenEmail(row, request.client, tx);
         await this.#credentials.insert(account.id, passwordHash, now, tx);
         const profile = await this.#profiles.insert(
           {
@@ -181,6 +186,39 @@ export class AccountService {
     } catch (error) {
       throw takenOrOriginal(error);
     }
+  }
+
+  /**
+   * A sign-up with an email that already has an account answers as if it had created one (same
+   * shape, same statements), so sign-up never tells who has an account here: nothing is created,
+   * and the owner is told by `account.signup_attempted`. The answer carries an id no account has.
+   * A taken username is still refused, exactly as it would be with a free email, or the pair
+   * (someone's email, a known username) would tell the two cases apart.
+   */
+  async #signUpWithTakenEmail(
+    row: NewAccount,
+    client: ClientInfo | undefined,
+    tx: Executor,
+  ): Promise<MessageInitShape<typeof CreateAccountResponseSchema>> {
+    const owner = await this.#accounts.findByEmailWithMfa(row.email, tx);
+    if (await this.#accounts.isUsernameTaken(row.username, row.username_skeleton, tx)) {
+      throw usernameTaken();
+    }
+    if (owner !== undefined) {
+      await appendEvents(tx, [
+        IdentityEvents.account('signup_attempted', owner, owner.mfa_enabled),
+        auditEvent({
+          action: 'account.create',
+          targetType: 'account',
+          targetId: owner.id,
+          result: 'DENIED',
+          reason: 'EMAIL_TAKEN',
+          client,
+          now: row.created_at,
+        }),
+      ]);
+    }
+    return { account: toAccount(row, false) };
   }
 
   async get(request: GetAccountRequest): Promise<MessageInitShape<typeof GetAccountResponseSchema>> {
