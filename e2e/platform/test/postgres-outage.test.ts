@@ -86,7 +86,11 @@ describe('PostgreSQL stops under identity-service', () => {
     await infra.down(['postgres']);
 
     const started = performance.now();
-    const rest = await fetch(`${identity.httpUrl}/v1/accounts/${randomUUID()}`);
+    const accountId = randomUUID();
+    const token = await callers.userToken({ accountId });
+    const rest = await fetch(`${identity.httpUrl}/v1/accounts/${accountId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(rest.status).toBe(503);
     expect(rest.headers.get('content-type')).toContain('application/problem+json');
     const body = (await rest.json()) as { code: string; detail: string; correlationId: string };
@@ -113,6 +117,7 @@ describe('PostgreSQL stops under identity-service', () => {
     const fresh = createGrpcClient(IdentityService, identity.grpcAddress, {
       deadlineMs: 10_000,
       policy: createPolicy({ name: 'chaos-test-after', retry: { maxRetries: 0 } }),
+      workload: callers.workload('auth-bff'),
     });
     const name = `r${randomUUID().replaceAll('-', '').slice(0, 10)}`;
     const { account: after } = await fresh.createAccount({
