@@ -133,8 +133,9 @@ export interface RestFaceOptions {
 /**
  * Mounts the REST face of every RPC that declares `(girok.common.v1.http)`: the same handler the
  * gRPC face runs, behind the same access declaration. The caller is proven before the request is
- * read (so an anonymous caller learns nothing about the body's shape), the declaration is checked
- * against the parsed request, and the answer is the RPC's response in the proto3 JSON mapping.
+ * mapped onto the RPC's message (so an anonymous caller learns nothing about its fields; only
+ * Fastify's JSON syntax check comes first), the declaration is checked against the parsed request,
+ * and the answer is the RPC's response in the proto3 JSON mapping.
  */
 export function registerRestFace(fastify: FastifyInstance, options: RestFaceOptions): void {
   for (const { service, handlers } of options.services) {
