@@ -18,6 +18,7 @@ import { ensureTopics } from '@girok/e2e/events';
 import { TokenVerifier } from '@girok/kit/auth';
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createPolicy } from '@girok/kit/resilience';
+import { freePort, TestCallers } from '@girok/kit/testing';
 import { Valkey } from 'iovalkey';
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
 import kafkajs from 'kafkajs';
@@ -389,7 +390,13 @@ async function measureLogins(bffUrl: string, services: readonly Service[], tag: 
 }
 
 /** The BFF's own verifier (kit TokenVerifier on auth's JWKS) against raw jose on the same key. */
-async function measureVerify(bffUrl: string, auth: Service, tag: string, progress: Progress) {
+async function measureVerify(
+  bffUrl: string,
+  auth: Service,
+  callers: TestCallers,
+  tag: string,
+  progress: Progress,
+) {
   const account = await signUp(bffUrl, `${tag}v`);
   const sessionId = await (await new Browser(bffUrl, account.device).prepare()).login(
     account.email,
@@ -398,6 +405,7 @@ async function measureVerify(bffUrl: string, auth: Service, tag: string, progres
   const authGrpc = createGrpcClient(AuthService, `127.0.0.1:${auth.grpc}`, {
     deadlineMs: 10_000,
     policy: createPolicy({ name: 'bff-bench', retry: { maxRetries: 0 } }),
+    workload: callers.workload('auth-bff'),
   });
   let token: string;
   try {
@@ -656,11 +664,25 @@ export const suite: BenchSuite = {
     const group = `auth-bff-bench-${suffix}`;
     const key = () => `k1:${randomBytes(32).toString('base64')}`;
     const services: Service[] = [];
+    // Every service checks its callers: each process gets a workload token file (as the kubelet
+    // projects one) of an issuer they all trust, and auth's JWKS port is chosen up front so
+    // identity (started first) can verify the tokens the BFF forwards.
+    const callers = await TestCallers.start();
+    const tokens = fs.mkdtempSync(path.join(os.tmpdir(), 'bff-bench-tokens-'));
+    const tokenFile = async (component: string) => {
+      const file = path.join(tokens, component);
+      fs.writeFileSync(file, await callers.workloadToken(component, 3600), { mode: 0o600 });
+      return { WORKLOAD_TOKEN_FILE: file };
+    };
+    const authHttp = await freePort();
+    const jwksUrl = `http://127.0.0.1:${authHttp}/.well-known/jwks.json`;
+    const trust = { ...callers.workloadEnv(), AUTH_JWKS_URL: jwksUrl };
     try {
       const identity = await startService(
         'identity-service',
         main('identity'),
         {
+          ...trust,
           DATABASE_URL: database(identityDb),
           VALKEY_URL: env.VALKEY_URL ?? '',
           KAFKA_BROKERS: brokers,
@@ -679,27 +701,29 @@ export const suite: BenchSuite = {
         'auth-service',
         main('auth'),
         {
+          ...trust,
+          ...(await tokenFile('auth-service')),
           DATABASE_URL: database(authDb),
           KAFKA_BROKERS: brokers,
           IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identity.grpc}`,
           AUTH_KEY_RING: key(),
-          HTTP_PORT: '0',
+          HTTP_PORT: String(authHttp),
           GRPC_PORT: '0',
         },
         progress,
       );
       services.push(auth);
-      const jwksUrl = `http://127.0.0.1:${auth.http}/.well-known/jwks.json`;
       // Sign-up and login ask legal-service which documents the account must (re-)accept.
       const legal = await startService(
         'legal-service',
         main('legal'),
         {
+          ...trust,
+          ...(await tokenFile('legal-service')),
           DATABASE_URL: database(legalDb),
           KAFKA_BROKERS: brokers,
           LEGAL_ERASURE_PEPPER: randomBytes(32).toString('base64'),
           IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identity.grpc}`,
-          AUTH_JWKS_URL: jwksUrl,
           LEGAL_CONSUMER_GROUP: `legal-bench-${suffix}`,
           HTTP_PORT: '0',
           GRPC_PORT: '0',
@@ -711,12 +735,13 @@ export const suite: BenchSuite = {
         'auth-bff',
         main('auth-bff'),
         {
+          ...trust,
+          ...(await tokenFile('auth-bff')),
           VALKEY_URL: env.VALKEY_URL ?? '',
           KAFKA_BROKERS: brokers,
           IDENTITY_GRPC_ADDRESS: `127.0.0.1:${identity.grpc}`,
           AUTH_GRPC_ADDRESS: `127.0.0.1:${auth.grpc}`,
           LEGAL_GRPC_ADDRESS: `127.0.0.1:${legal.grpc}`,
-          AUTH_JWKS_URL: jwksUrl,
           BFF_KEY_RING: key(),
           BFF_ALLOWED_ORIGINS: ORIGIN,
           BFF_CONSUMER_GROUP: group,
@@ -732,7 +757,7 @@ export const suite: BenchSuite = {
       const tag = `b${suffix.slice(0, 6)}`;
 
       const { loginRate, argon2Limit } = await measureLogins(bffUrl, services, tag, progress);
-      const { verifyRate, joseRate } = await measureVerify(bffUrl, auth, tag, progress);
+      const { verifyRate, joseRate } = await measureVerify(bffUrl, auth, callers, tag, progress);
       const ws = await measureFanOut(bffUrl, services, tag, progress);
       return {
         login_ratio: loginRate / argon2Limit,
@@ -748,6 +773,8 @@ export const suite: BenchSuite = {
       };
     } finally {
       for (const service of services.reverse()) await stopService(service);
+      await callers.close();
+      fs.rmSync(tokens, { recursive: true, force: true });
       await cleanUp(env, [identityDb, authDb, legalDb], valkeyPrefix, group, progress).catch(
         (error: unknown) =>
           progress(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`),

@@ -15,6 +15,7 @@ import { type BenchSuite, rawArgon2Rate } from '@girok/e2e/bench';
 import { ensureTopics } from '@girok/e2e/events';
 import { createGrpcClient, type GrpcClient } from '@girok/kit/grpc';
 import { createPolicy } from '@girok/kit/resilience';
+import { TestCallers } from '@girok/kit/testing';
 import { OWASP_ARGON2ID } from '../src/crypto/password-hasher.ts';
 
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
@@ -56,7 +57,11 @@ async function rate(
   return done / ((performance.now() - started) / 1000);
 }
 
-async function startService(env: Record<string, string>, progress: (m: string) => void) {
+async function startService(
+  callers: TestCallers,
+  env: Record<string, string>,
+  progress: (m: string) => void,
+) {
   const database = new URL(env.DATABASE_URL ?? '');
   database.pathname = `/identity_bench_${Date.now()}`;
   // Logs go to a file, as a container runtime would take them: a pipe this busy process reads
@@ -66,6 +71,7 @@ async function startService(env: Record<string, string>, progress: (m: string) =
   const child: ChildProcess = spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,
+      ...callers.env(),
       DATABASE_URL: database.toString(),
       VALKEY_URL: env.VALKEY_URL ?? '',
       KAFKA_BROKERS: env.KAFKA_BROKERS ?? '',
@@ -123,10 +129,14 @@ export const suite: BenchSuite = {
   needs: ['postgres', 'valkey', 'kafka'],
   async run(env, progress) {
     await ensureTopics(env.KAFKA_BROKERS ?? '', TOPICS);
-    const { child, address } = await startService(env, progress);
+    // The service checks every caller: the bench calls as the BFF, with a workload token of the
+    // issuer the service trusts (as a Pod's projected ServiceAccount token).
+    const callers = await TestCallers.start();
+    const { child, address } = await startService(callers, env, progress);
     const client = createGrpcClient(IdentityService, address, {
       deadlineMs: 30_000,
       policy: createPolicy({ name: 'identity-bench', retry: { maxRetries: 0 } }),
+      workload: callers.workload('auth-bff'),
     });
     try {
       progress(`creating ${ACCOUNTS} accounts`);
@@ -196,6 +206,7 @@ export const suite: BenchSuite = {
       client.close();
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
+      await callers.close();
     }
   },
 };
