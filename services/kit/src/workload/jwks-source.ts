@@ -12,6 +12,9 @@ import { DomainError } from '../errors/domain-error.ts';
 import { FileTokenSource } from './file-token-source.ts';
 import { WatchedFile } from './watched-file.ts';
 
+/** How long a fetched key set is trusted before it is fetched again (and so how long a removed key is honoured). */
+export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
+
 export interface JwksSourceOptions {
   /** `https://…` or `file:///…`. */
   readonly jwks: string;
@@ -31,7 +34,7 @@ export function jwksSource(options: JwksSourceOptions): JWTVerifyGetKey {
     throw new TypeError(`the workload JWKS must be an https:// or file:// URL, got ${url.protocol}`);
   }
   return createRemoteJWKSet(url, {
-    cacheMaxAge: 10 * 60_000,
+    cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
     cooldownDuration: 30_000,
     timeoutDuration: 5_000,
     [customFetch]: httpsFetch(

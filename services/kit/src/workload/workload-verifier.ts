@@ -1,6 +1,7 @@
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { VerifiedCache } from '../auth/verified-cache.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import { jwksSource, jwksUnavailable } from './jwks-source.ts';
+import { JWKS_CACHE_MAX_AGE_MS, jwksSource, jwksUnavailable } from './jwks-source.ts';
 
 /** A verified platform component. */
 export interface WorkloadIdentity {
@@ -59,6 +60,8 @@ export class WorkloadVerifier {
   readonly #keys: JWTVerifyGetKey;
   readonly #clock: () => Date;
   readonly #maxLifetimeSeconds: number;
+  // A component sends the same token on every call until the kubelet rotates it.
+  readonly #verified = new VerifiedCache<WorkloadIdentity>({ maxAgeMs: JWKS_CACHE_MAX_AGE_MS });
 
   constructor(options: WorkloadVerifierOptions) {
     this.#options = options;
@@ -72,6 +75,8 @@ export class WorkloadVerifier {
       throw invalid('The workload token is missing or malformed');
     }
     const now = this.#clock();
+    const known = this.#verified.get(token, now.getTime());
+    if (known !== undefined) return known;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#keys, {
@@ -95,8 +100,9 @@ export class WorkloadVerifier {
         `The workload token lives longer than ${this.#maxLifetimeSeconds} s; mint short-lived tokens`,
       );
     }
-    const component = this.#component(payload);
-    return { component, subject: String(payload.sub) };
+    const identity = { component: this.#component(payload), subject: String(payload.sub) };
+    this.#verified.set(token, identity, exp * 1000, now.getTime());
+    return identity;
   }
 
   #component(payload: JWTPayload): string {
