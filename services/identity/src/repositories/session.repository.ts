@@ -39,17 +39,18 @@ export class SessionRepository {
   }
 
   /**
-   * A new session, its first refresh token, its events and (for a returning device) the device's
-   * last-seen, in one statement: atomic without a transaction, and one round trip on the login
-   * hot path.
+   * A new session, its first refresh token, its events, (for a returning device) the device's
+   * last-seen and (for a password login) the release of the account's reserved login attempts, in
+   * one statement: atomic without a transaction, and one round trip on the login hot path.
    */
   async insert(
     session: SessionRow,
     tokenHash: string,
     events: readonly OutboxEventInput[],
     tx: Executor,
-    seenDevice?: { readonly ip: string },
+    options: { readonly seenDevice?: { readonly ip: string }; readonly releasesLoginAttempts?: boolean } = {},
   ): Promise<void> {
+    const { seenDevice } = options;
     const withSession = tx
       .with('session', (db) => db.insertInto('sessions').values(session).returning(['id', 'created_at']))
       .with('token', (db) =>
@@ -63,7 +64,7 @@ export class SessionRepository {
           )
           .returning('token_hash'),
       );
-    const statement =
+    const withDevice =
       seenDevice === undefined || session.device_id === null
         ? withSession
         : (withSession.with('device', (db) =>
@@ -71,6 +72,16 @@ export class SessionRepository {
               .updateTable('devices')
               .set({ last_seen_at: session.created_at, last_ip: seenDevice.ip })
               .where('id', '=', session.device_id ?? '')
+              .returning('id'),
+          ) as unknown as typeof withSession);
+    const statement =
+      options.releasesLoginAttempts !== true
+        ? withDevice
+        : (withDevice.with('released', (db) =>
+            db
+              .updateTable('accounts')
+              .set({ failed_login_count: 0, locked_until: null })
+              .where('id', '=', session.account_id)
               .returning('id'),
           ) as unknown as typeof withSession);
     await statement.insertInto('outbox_events').values(outboxRows(events)).execute();

@@ -132,15 +132,14 @@ export class AuthenticationService {
       throw invalidCredentials();
     }
 
-    await this.#accounts.releaseLoginAttempts(account.id);
     if (this.#hasher.needsRehash(account.password_hash)) {
       // Parameters changed since this hash was made: upgrade it while we hold the password.
       await this.#credentials.rehash(account.id, await this.#hasher.hash(request.password));
     }
 
     if (account.device_id !== null && !this.#needsMfa(account, account.device_trusted)) {
-      // The hot path: a returning device and no second factor. Session, token, events and the
-      // device's last-seen go in one statement.
+      // The hot path: a returning device and no second factor. Session, token, events, the
+      // device's last-seen and the release of this attempt's reservation go in one statement.
       const session = await this.#openSession(
         this.#db,
         account,
@@ -157,6 +156,8 @@ export class AuthenticationService {
     return this.#db.transaction().execute(async (tx) => {
       const device = await this.#registerDevice(account, fingerprint, request.client, tx);
       if (this.#needsMfa(account, device?.row.trusted ?? null)) {
+        // The password was right: its reservation goes now; the second factor has its own limit.
+        await this.#accounts.releaseLoginAttempts(account.id, tx);
         const challengeId = await this.#openChallenge({
           accountId: account.id,
           deviceId: device?.row.id ?? null,
@@ -288,6 +289,8 @@ export class AuthenticationService {
       mfaVerified,
       client,
       ...(seenDevice === undefined ? {} : { seenDevice }),
+      // A password login reserved an attempt on the account (reserveLoginAttempt): released here.
+      releasesLoginAttempts: method === 'password',
     };
     return this.#sessions.open(session, tx, (row) => [
       ...deviceEvents,

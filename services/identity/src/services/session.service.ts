@@ -49,6 +49,8 @@ export interface NewSession {
   readonly client: ClientInfo | undefined;
   /** A returning device whose last-seen the same statement refreshes. */
   readonly seenDevice?: { readonly ip: string };
+  /** A password login: the same statement releases the attempts it reserved on the account. */
+  readonly releasesLoginAttempts?: boolean;
 }
 
 /**
@@ -110,7 +112,10 @@ export class SessionService {
       revoke_reason: null,
     };
     const events = [IdentityEvents.session('created', row), ...alongside(row)];
-    await this.#sessions.insert(row, hashRefreshToken(refreshToken), events, tx, input.seenDevice);
+    await this.#sessions.insert(row, hashRefreshToken(refreshToken), events, tx, {
+      ...(input.seenDevice === undefined ? {} : { seenDevice: input.seenDevice }),
+      releasesLoginAttempts: input.releasesLoginAttempts === true,
+    });
     return { session: toSession(row), refreshToken, account: toAccount(input.account, input.mfaEnabled) };
   }
 
