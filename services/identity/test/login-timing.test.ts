@@ -3,7 +3,7 @@ import {
   client,
   failure,
   newAccount,
-  pairedGap,
+  pairedTimingGap,
   startTestIdentity,
   type TestIdentity,
   TimedHasher,
@@ -47,21 +47,11 @@ describe('login timing', () => {
       await time(warm.email);
       await time(`warm-up-${i}@example.com`);
     }
-    const gaps: number[] = [];
-    for (let i = 0; i < SAMPLES; i += 1) {
-      // Paired and alternating which goes first, so a load spike on the shared machine hits both
-      // paths alike and cancels out of each pair's difference.
-      const email = accounts[i % accounts.length]?.email ?? '';
-      const unknown = `nobody-${i}-${Date.now()}@example.com`;
-      if (i % 2 === 0) {
-        const u = await time(unknown);
-        gaps.push((await time(email)) - u);
-      } else {
-        const w = await time(email);
-        gaps.push(w - (await time(unknown)));
-      }
-    }
-    const gap = pairedGap(gaps);
+    const gap = await pairedTimingGap(
+      SAMPLES,
+      (i) => time(`nobody-${i}-${Date.now()}@example.com`),
+      (i) => time(accounts[i % accounts.length]?.email ?? ''),
+    );
     expect(
       Math.abs(gap.median),
       `besides the hash, a wrong password is ${gap.median.toFixed(2)} ms slower (bound ${gap.boundMs.toFixed(2)} ms)`,

@@ -3,7 +3,7 @@ import {
   client,
   failure,
   newAccount,
-  pairedGap,
+  pairedTimingGap,
   startTestIdentity,
   type TestIdentity,
   TimedHasher,
@@ -104,19 +104,11 @@ describe('sign-up does not tell which emails have accounts', () => {
       await time(owners[0]?.email ?? '');
       await time(newAccount().email);
     }
-    const gaps: number[] = [];
-    for (let i = 0; i < 40; i += 1) {
-      const taken = owners[i % owners.length]?.email ?? '';
-      const fresh = newAccount().email;
-      if (i % 2 === 0) {
-        const t = await time(taken);
-        gaps.push((await time(fresh)) - t);
-      } else {
-        const f = await time(fresh);
-        gaps.push(f - (await time(taken)));
-      }
-    }
-    const gap = pairedGap(gaps);
+    const gap = await pairedTimingGap(
+      40,
+      (i) => time(owners[i % owners.length]?.email ?? ''),
+      () => time(newAccount().email),
+    );
     expect(
       Math.abs(gap.median),
       `besides the hash, a new email is ${gap.median.toFixed(2)} ms slower (bound ${gap.boundMs.toFixed(2)} ms)`,

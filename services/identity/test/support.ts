@@ -203,9 +203,32 @@ export class TimedHasher extends PasswordHasher {
  * standard error when the machine is too noisy to resolve 1 ms (estimated from the interquartile
  * range), so a busy neighbour cannot fail the suite while a real difference on a quiet one does.
  */
-export function pairedGap(gaps: readonly number[]): { median: number; boundMs: number } {
+function pairedGap(gaps: readonly number[]): { median: number; boundMs: number } {
   const sorted = [...gaps].sort((x, y) => x - y);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   const standardError = (1.2533 * ((at(0.75) - at(0.25)) / 1.349)) / Math.sqrt(sorted.length);
   return { median: at(0.5), boundMs: Math.max(1, 2 * standardError) };
+}
+
+/**
+ * How much slower path `b` is than path `a` over `samples` pairs (ms, the hash excluded by the
+ * callers' timers). Each pair runs both paths, alternating which goes first, so a load spike on the
+ * shared machine hits both alike and cancels out of the pair's difference.
+ */
+export async function pairedTimingGap(
+  samples: number,
+  a: (i: number) => Promise<number>,
+  b: (i: number) => Promise<number>,
+): Promise<{ median: number; boundMs: number }> {
+  const gaps: number[] = [];
+  for (let i = 0; i < samples; i += 1) {
+    if (i % 2 === 0) {
+      const first = await a(i);
+      gaps.push((await b(i)) - first);
+    } else {
+      const first = await b(i);
+      gaps.push(first - (await a(i)));
+    }
+  }
+  return pairedGap(gaps);
 }
