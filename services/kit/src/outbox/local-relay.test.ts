@@ -1,13 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, migrateToLatest } from '../db/index.ts';
 import { type EventRecord, InProcessBus } from '../events/index.ts';
 import { createLogger } from '../logging/logger.ts';
 import { appendEvents, LocalOutboxRelay, type OutboxDatabase, outboxMigration } from './index.ts';
 
 describe('local mode: the outbox relayed to the in-process bus, on PGlite', () => {
-  it('delivers committed events once, in order, with their CloudEvent fields; rolled-back ones never', async () => {
-    const db = createDatabase<OutboxDatabase>({ url: 'pglite://memory' });
+  // PGlite compiles its WebAssembly on start: seconds on a busy 2-core machine running the other
+  // projects beside. That is set-up, so it gets a hook's time, not the behaviour's.
+  let db: ReturnType<typeof createDatabase<OutboxDatabase>>;
+  beforeAll(async () => {
+    db = createDatabase<OutboxDatabase>({ url: 'pglite://memory' });
     await migrateToLatest(db, { '0000-outbox': outboxMigration });
+  }, 60_000);
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it('delivers committed events once, in order, with their CloudEvent fields; rolled-back ones never', async () => {
     const bus = new InProcessBus();
     const seen: EventRecord[] = [];
     bus.subscribe(['identity.session.v1'], (event) => {
@@ -51,7 +60,6 @@ describe('local mode: the outbox relayed to the in-process bus, on PGlite', () =
       expect(await db.selectFrom('outbox_events').select('id').execute()).toEqual([]);
     } finally {
       await relay.stop();
-      await db.destroy();
     }
-  });
+  }, 15_000);
 });
