@@ -62,7 +62,7 @@ describe('topics when the broker goes away and comes back', () => {
       },
       90_000,
     );
-    expect(recovered.status?.topics?.map((t) => t.name)).toContain('audit.event.v1');
+    expect(recovered.status?.topics?.map((t) => t.name)).toContain('girok.audit.event.v1');
   });
 
   it('keeps topics when a platform is deleted, unless deleteTopicsOnDelete asks to remove them', async () => {
@@ -94,7 +94,7 @@ describe('topics when the broker goes away and comes back', () => {
       'both topics',
       async () => {
         const names = await topicNames();
-        return names.includes(keep) && names.includes(drop);
+        return names.includes(`keeper.${keep}`) && names.includes(`dropper.${drop}`);
       },
       60_000,
     );
@@ -108,7 +108,10 @@ describe('topics when the broker goes away and comes back', () => {
       '--timeout=60s',
     );
     const left = await topicNames();
-    expect(left).toContain(keep);
-    expect(left).not.toContain(drop);
+    // Each platform's topics carry its own prefix: removing the dropper's leaves the keeper's catalogue.
+    expect(left).toContain(`keeper.${keep}`);
+    expect(left).toContain('keeper.identity.account.v1');
+    expect(left).not.toContain(`dropper.${drop}`);
+    expect(left).not.toContain('dropper.identity.account.v1');
   });
 });

@@ -181,9 +181,29 @@ const spec: V1JSONSchemaProps = {
       required: ['brokers'],
       properties: {
         brokers: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' } },
-        authSecretName: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN },
+        authSecretName: {
+          type: 'string',
+          maxLength: 253,
+          pattern: DNS_SUBDOMAIN,
+          description:
+            'Secret with the SASL username and password keys, when the brokers need them: the operator and every component authenticate with it.',
+        },
+        saslMechanism: {
+          type: 'string',
+          enum: ['plain', 'scram-sha-256', 'scram-sha-512'],
+          description: 'SASL mechanism used with authSecretName (default scram-sha-512).',
+        },
+        topicPrefix: {
+          type: 'string',
+          maxLength: 100,
+          pattern: '^([a-zA-Z0-9_-][a-zA-Z0-9._-]*)?$',
+          description:
+            'Put before every topic and consumer group of this platform, followed by a dot, so that platforms sharing a broker never meet (default: the GirokPlatform name; "" for none).',
+        },
         topics: {
           type: 'array',
+          description:
+            'Overrides of the catalogue by name, or extra topics; names without the topicPrefix, which the operator puts before them.',
           'x-kubernetes-list-type': 'map',
           'x-kubernetes-list-map-keys': ['name'],
           items: {
@@ -211,6 +231,50 @@ const spec: V1JSONSchemaProps = {
             "Pods of the Gateway's proxy: admitted to the published RPCs (default: Cilium's ingress entity; with the kubernetes flavour, any source).",
         },
         monitoring: { ...peerSelector, description: 'Pods admitted to the metrics port (default: none).' },
+      },
+    },
+    keys: {
+      type: 'object',
+      description:
+        'The key rings and peppers the operator generates once per component (Secret <name>-<component>-keys) and never overwrites; rotate by adding a key to the Secret.',
+      properties: {
+        deleteWithPlatform: {
+          type: 'boolean',
+          description:
+            'Give the key Secrets an owner reference, so deleting the GirokPlatform deletes them (default false: they are kept, since without them encrypted MFA secrets and stored tokens cannot be read). Applies to Secrets created after it is set.',
+        },
+      },
+    },
+    valkey: {
+      ...secretKeyRef,
+      description:
+        'Secret with the Valkey URL (redis://...) shared by the replicas of identity and auth-bff (default <name>-valkey, key url).',
+    },
+    bff: {
+      type: 'object',
+      description: 'Settings of auth-bff.',
+      properties: {
+        allowedOrigins: {
+          type: 'array',
+          maxItems: 32,
+          items: { type: 'string', maxLength: 2048, pattern: '^https?://[^/\\s]+$' },
+          description: 'Origins allowed to open its WebSockets (default https://<bff host>).',
+        },
+        graphqlExplorer: {
+          type: 'boolean',
+          description: 'Serve GraphiQL and schema introspection (default false).',
+        },
+        signUpRateLimit: {
+          type: 'object',
+          properties: {
+            perIp: {
+              type: 'integer',
+              minimum: 1,
+              description: 'Sign-ups per client address per window (default 10).',
+            },
+            windowMs: { type: 'integer', minimum: 1000, description: 'The window (default 600000).' },
+          },
+        },
       },
     },
     workloadIdentity: {

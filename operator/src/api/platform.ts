@@ -56,6 +56,9 @@ export interface GirokPlatformSpec {
     brokers: string[];
     /** Secret with SASL `username` and `password` keys, when the brokers need them. */
     authSecretName?: string;
+    saslMechanism?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    /** Put before every topic and consumer group, with a dot; default the platform's name, "" for none. */
+    topicPrefix?: string;
     topics?: TopicOverride[];
     /** Delete the platform's topics when the GirokPlatform is deleted. */
     deleteTopicsOnDelete?: boolean;
@@ -67,6 +70,17 @@ export interface GirokPlatformSpec {
     gateway?: PeerSelector;
     /** Who scrapes the metrics port; default: nobody. */
     monitoring?: PeerSelector;
+  };
+  keys?: {
+    /** Owner references on the generated key Secrets (default false: they outlive the platform). */
+    deleteWithPlatform?: boolean;
+  };
+  /** Secret with the Valkey URL; default `<platform>-valkey`, key `url`. */
+  valkey?: SecretKeyRef;
+  bff?: {
+    allowedOrigins?: string[];
+    graphqlExplorer?: boolean;
+    signUpRateLimit?: { perIp?: number; windowMs?: number };
   };
   workloadIdentity?: {
     /** The cluster's service-account token issuer (`--service-account-issuer`). */

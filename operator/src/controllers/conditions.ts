@@ -7,7 +7,8 @@ export type ConditionType =
   | 'ServicesReady'
   | 'RoutesReady'
   | 'DnsReady'
-  | 'TopicsReady';
+  | 'TopicsReady'
+  | 'ComponentFailing';
 
 export interface ConditionState {
   readonly status: 'True' | 'False' | 'Unknown';

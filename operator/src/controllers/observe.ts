@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ComponentKey, ComponentStatus } from '../api/platform.ts';
 import type { PlatformView } from '../specs/platform-view.ts';
 import type { ConditionState, ConditionType } from './conditions.ts';
@@ -17,6 +17,54 @@ export interface Observation {
     | { readonly ok: true; readonly topics: { name: string; partitions: number }[] }
     | { readonly ok: false; readonly message: string };
   readonly applyErrors: readonly string[];
+  /** The platform's Pods, to tell a component that cannot start from one still starting. */
+  readonly pods?: readonly V1Pod[];
+}
+
+/** Waiting reasons that do not pass on their own: the container crashed, or cannot be created or pulled. */
+const FAILING_REASONS = new Set([
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'RunContainerError',
+]);
+const MESSAGE_MAX = 240;
+
+/** The first non-empty line of what the container left (its termination message), trimmed. */
+const firstLine = (text: string | undefined): string | undefined => {
+  const line = text
+    ?.split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  return line && line.length > MESSAGE_MAX ? `${line.slice(0, MESSAGE_MAX - 1)}…` : line;
+};
+
+/**
+ * Why a component's Pods cannot start, or undefined: the first failing container's waiting reason
+ * with the first line of its last termination message (what the service wrote to
+ * /dev/termination-log, or its last log lines), e.g.
+ * `CrashLoopBackOff: identity-service: Invalid configuration: IDENTITY_KEY_RING is required`.
+ */
+export function podFailure(pods: readonly V1Pod[]): string | undefined {
+  for (const pod of pods) {
+    for (const s of [
+      ...(pod.status?.initContainerStatuses ?? []),
+      ...(pod.status?.containerStatuses ?? []),
+    ]) {
+      const waiting = s.state?.waiting;
+      if (!waiting?.reason || !FAILING_REASONS.has(waiting.reason)) continue;
+      const last = s.lastState?.terminated;
+      const why =
+        firstLine(last?.message) ??
+        firstLine(waiting.message) ??
+        (last ? `exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}` : undefined);
+      return why ? `${waiting.reason}: ${why}` : waiting.reason;
+    }
+  }
+  return undefined;
 }
 
 const deploymentReady = (d: V1Deployment | undefined, replicas: number): boolean =>
@@ -92,9 +140,21 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
       ? { status: 'True', reason: 'Converged', message: `${seen.topics.topics.length} topics converged` }
       : { status: 'False', reason: 'BrokerUnavailable', message: seen.topics.message };
 
+  const failing = view.components.flatMap((c) => {
+    const why = podFailure(
+      (seen.pods ?? []).filter((p) => p.metadata?.labels?.['app.kubernetes.io/name'] === c.name),
+    );
+    return why ? [`${c.name}: ${why}`] : [];
+  });
+  const componentFailing: ConditionState =
+    failing.length > 0
+      ? { status: 'True', reason: 'ContainersFailing', message: failing.join('; ') }
+      : { status: 'False', reason: 'NoneFailing', message: 'no component is failing to start' };
+
   const parts = [servicesReady, routesReady, dnsReady, topicsReady];
   const errors = [
     ...seen.applyErrors,
+    ...failing,
     ...(seen.routesError ? [seen.routesError] : []),
     ...(seen.dns && !seen.dns.ok ? [seen.dns.message] : []),
     ...(seen.topics && !seen.topics.ok ? [seen.topics.message] : []),
@@ -113,7 +173,7 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
         : {
             status: 'False',
             reason: errors.length > 0 ? 'Degraded' : 'Progressing',
-            message: firstFalse(parts),
+            message: failing[0] ?? firstFalse(parts),
           },
       Progressing: ready
         ? { status: 'False', reason: 'Converged', message: 'nothing left to do' }
@@ -126,6 +186,7 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
       RoutesReady: routesReady,
       DnsReady: dnsReady,
       TopicsReady: topicsReady,
+      ComponentFailing: componentFailing,
     },
   };
 }

@@ -1,11 +1,12 @@
-import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { FINALIZER, type GirokPlatform, PAUSED_ANNOTATION } from '../api/platform.ts';
 import { type Cluster, describeRef, FIELD_MANAGER, KindNotServedError, refOf } from '../k8s/cluster.ts';
 import { differences, needsApply, withAppliedHash } from '../k8s/compare.ts';
 import { type CorednsSnippet, corednsConfigMap } from '../specs/coredns.ts';
 import { type DesiredState, desiredState } from '../specs/desired.ts';
 import { GATEWAY_API } from '../specs/gateway.ts';
-import { INSTANCE_LABEL, MANAGED_BY } from '../specs/platform-view.ts';
+import { INSTANCE_LABEL, MANAGED_BY, type PlatformView } from '../specs/platform-view.ts';
+import { componentKeySecret } from '../specs/secrets.ts';
 import type { BrokerAccess, TopicAdmin } from '../topics/topic-admin.ts';
 import { mergeConditions } from './conditions.ts';
 import { computeStatus, type Observation } from './observe.ts';
@@ -87,6 +88,7 @@ export class PlatformReconciler {
     let routesError: string | undefined;
     // One LIST per owned kind, not a GET per child: the compare, the prune and the status all read it.
     const live = await this.listOwned(desired, applyErrors);
+    await this.createKeySecrets(platform, desired.view, applyErrors);
     // What Pods need to exist first (their config, and their ServiceAccount, without which the API
     // server refuses to create them), then everything else; each wave in parallel.
     const isConfig = (o: KubernetesObject) => o.kind === 'ConfigMap' || o.kind === 'ServiceAccount';
@@ -127,6 +129,7 @@ export class PlatformReconciler {
     }
     const seen: Observation = {
       deployments,
+      pods: await this.listPods(desired.view, applyErrors),
       ...(routes ? { routes } : {}),
       ...(routesError ? { routesError } : {}),
       ...(dns ? { dns } : {}),
@@ -181,6 +184,48 @@ export class PlatformReconciler {
       }),
     );
     return new Map(lists.flat().map((o) => [keyOf(o), o]));
+  }
+
+  /**
+   * Creates each component's key Secret when it does not exist, and never writes it again: its
+   * keys encrypt data at rest, so an existing one (rotated, or restored from a backup) is left as
+   * it is. Not among the owned kinds, so never pruned either.
+   */
+  private async createKeySecrets(platform: GirokPlatform, view: PlatformView, errors: string[]) {
+    const wanted = view.components.filter((c) => c.generatedKeys?.length);
+    await Promise.all(
+      wanted.map(async (c) => {
+        const what = `Secret ${view.namespace}/${c.keysSecretName}`;
+        try {
+          // One GET per Secret, not a LIST: the operator may not list Secrets (it would read them all).
+          const ref = { apiVersion: 'v1', kind: 'Secret', namespace: view.namespace, name: c.keysSecretName };
+          if (await this.o.cluster.get(ref)) return;
+          const secret = componentKeySecret(view, c);
+          if (!secret) return;
+          if (this.o.dryRun) {
+            this.o.log(`dry-run: would generate ${what} (${c.generatedKeys?.map((k) => k.key).join(', ')})`);
+            return;
+          }
+          // Created meanwhile by someone else: theirs is kept.
+          if (await this.o.cluster.createIfAbsent(secret)) {
+            await this.o.cluster.event(platform, 'Normal', 'KeysGenerated', `generated ${what}`);
+          }
+        } catch (e) {
+          errors.push(`creating ${what}: ${message(e)}`);
+        }
+      }),
+    );
+  }
+
+  /** The platform's Pods: a container that cannot start is named in the ComponentFailing condition. */
+  private async listPods(view: PlatformView, errors: string[]): Promise<V1Pod[]> {
+    try {
+      const selector = `${INSTANCE_LABEL}=${view.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
+      return (await this.o.cluster.list('v1', 'Pod', view.namespace, selector)) as V1Pod[];
+    } catch (e) {
+      errors.push(`listing Pods: ${message(e)}`);
+      return [];
+    }
   }
 
   /** Deletes what carries this platform's labels but is no longer desired. */

@@ -39,6 +39,8 @@ export interface Cluster {
   /** Server-side apply with the given field manager, forcing ownership of the fields it sets. */
   apply(object: KubernetesObject, fieldManager?: string): Promise<KubernetesObject>;
   delete(ref: ObjectRef): Promise<void>;
+  /** Creates the object unless one of that name exists: returns it, or undefined when it existed (never overwritten). */
+  createIfAbsent(object: KubernetesObject): Promise<KubernetesObject | undefined>;
   replaceStatus(platform: GirokPlatform): Promise<GirokPlatform>;
   event(platform: GirokPlatform, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
@@ -104,6 +106,14 @@ export function apiCluster(kc: KubeConfig): Cluster {
         );
       } catch (e) {
         if (!isNotFound(e)) throw e;
+      }
+    },
+    async createIfAbsent(object) {
+      try {
+        return await objects.create(object, undefined, undefined, FIELD_MANAGER);
+      } catch (e) {
+        if (e instanceof ApiException && e.code === 409) return undefined;
+        throw e;
       }
     },
     replaceStatus: async (platform) =>

@@ -28,6 +28,10 @@ export function countingCluster(inner: Cluster): { cluster: Cluster; writes: Wri
         count('delete', `${ref.kind}/${ref.name}`);
         return inner.delete(ref);
       },
+      createIfAbsent: (o) => {
+        count('create', `${o.kind}/${o.metadata?.name}`);
+        return inner.createIfAbsent(o);
+      },
       replaceStatus: (p) => {
         count('status', `${p.metadata?.name}`);
         return inner.replaceStatus(p);

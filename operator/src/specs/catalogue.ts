@@ -20,10 +20,24 @@ export interface Component {
   /** Environment variable that receives the database URL from the component's Secret. */
   readonly databaseEnv?: 'DATABASE_URL' | 'CLICKHOUSE_URL';
   /**
+   * Secret values the operator generates once into `<platform>-<name>-keys` (secrets.ts): the
+   * Secret's key, the environment variable the service's config.ts reads, and its format.
+   */
+  readonly generatedKeys?: readonly GeneratedKey[];
+  /** Keeps short-lived state shared by its replicas in Valkey (`VALKEY_URL`). */
+  readonly usesValkey?: boolean;
+  /**
    * Verifies end users' access tokens though it serves no contract (the BFF): it needs auth's JWKS.
    * A component serving a USER or PERMISSION method needs it by its contract.
    */
   readonly verifiesUserTokens?: boolean;
+}
+
+/** `key-ring`: `kid:base64(32 bytes)` as the kit's KeyRing.parse reads it; `pepper`: base64(32 bytes). */
+export interface GeneratedKey {
+  readonly key: string;
+  readonly env: string;
+  readonly format: 'key-ring' | 'pepper';
 }
 
 export const components: readonly Component[] = [
@@ -36,6 +50,11 @@ export const components: readonly Component[] = [
     grpcServices: [IdentityService],
     workload: 'identity-service',
     databaseEnv: 'DATABASE_URL',
+    generatedKeys: [
+      { key: 'key-ring', env: 'IDENTITY_KEY_RING', format: 'key-ring' },
+      { key: 'backup-code-pepper', env: 'IDENTITY_BACKUP_CODE_PEPPER', format: 'pepper' },
+    ],
+    usesValkey: true,
   },
   {
     key: 'auth',
@@ -46,6 +65,7 @@ export const components: readonly Component[] = [
     grpcServices: [AuthService],
     workload: 'auth-service',
     databaseEnv: 'DATABASE_URL',
+    generatedKeys: [{ key: 'key-ring', env: 'AUTH_KEY_RING', format: 'key-ring' }],
   },
   {
     key: 'legal',
@@ -56,6 +76,7 @@ export const components: readonly Component[] = [
     grpcServices: [LegalService],
     workload: 'legal-service',
     databaseEnv: 'DATABASE_URL',
+    generatedKeys: [{ key: 'erasure-pepper', env: 'LEGAL_ERASURE_PEPPER', format: 'pepper' }],
   },
   {
     key: 'authBff',
@@ -65,6 +86,8 @@ export const components: readonly Component[] = [
     grpcServices: [],
     workload: 'auth-bff',
     verifiesUserTokens: true,
+    generatedKeys: [{ key: 'key-ring', env: 'BFF_KEY_RING', format: 'key-ring' }],
+    usesValkey: true,
   },
   {
     key: 'audit',

@@ -32,27 +32,50 @@ const workloadIdentity = (view: PlatformView) => ({
 const jwksUrl = (view: PlatformView, c: ResolvedComponent): Record<string, string> => {
   const auth = view.components.find((p) => p.key === 'auth');
   return auth && auth.key !== c.key && verifiesUserTokens(c)
-    ? { AUTH_JWKS_URL: `http://${auth.objectName}:${auth.restPort}/.well-known/jwks.json` }
+    ? { AUTH_JWKS_URL: `http://${auth.host}:${auth.restPort}/.well-known/jwks.json` }
     : {};
 };
 
-/** The BFF believes X-Forwarded-For only from the Gateway's addresses the spec lists. */
-const trustedProxies = (view: PlatformView, c: ResolvedComponent): Record<string, string> => {
+/**
+ * The BFF's browser-facing settings: the origins its WebSockets accept (its public host), the
+ * explorer (off unless asked), the sign-up limit, and X-Forwarded-For believed only from the
+ * Gateway's addresses the spec lists.
+ */
+const bffSettings = (view: PlatformView, c: ResolvedComponent): Record<string, string> => {
+  if (c.key !== 'authBff') return {};
   const proxies = view.platform.spec.gateway?.trustedProxies ?? [];
-  return c.key === 'authBff' && proxies.length > 0 ? { BFF_TRUSTED_PROXIES: proxies.join(',') } : {};
+  const limit = view.bff.signUpRateLimit;
+  return {
+    BFF_ALLOWED_ORIGINS: view.bff.allowedOrigins.join(','),
+    BFF_GRAPHQL_EXPLORER: String(view.bff.graphqlExplorer),
+    ...(limit?.perIp === undefined ? {} : { BFF_SIGNUP_RATE_LIMIT_PER_IP: String(limit.perIp) }),
+    ...(limit?.windowMs === undefined ? {} : { BFF_SIGNUP_RATE_LIMIT_WINDOW_MS: String(limit.windowMs) }),
+    ...(proxies.length > 0 ? { BFF_TRUSTED_PROXIES: proxies.join(',') } : {}),
+  };
 };
 
-/** The non-secret settings of one component, read by its container as environment variables. */
+/** The brokers, the platform's topic and group prefix, and the SASL mechanism (the credentials come from a Secret). */
+const kafka = (view: PlatformView): Record<string, string> => {
+  const brokers = view.platform.spec.events?.brokers;
+  if (!brokers) return {};
+  return {
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPIC_PREFIX: view.topicPrefix,
+    ...(view.kafkaSasl ? { KAFKA_SASL_MECHANISM: view.kafkaSasl.mechanism } : {}),
+  };
+};
+
+/**
+ * The non-secret settings of one component, read by its container as environment variables. Peers
+ * are reached by their `<name>.svc-<env>.<domain>` names, which the platform's CoreDNS snippet
+ * rewrites to their Services.
+ */
 export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1ConfigMap {
   const peers = Object.fromEntries(
     view.components
       .filter((p) => p.grpcPort !== undefined)
-      .map((p) => [
-        `${p.name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`,
-        `${p.objectName}:${p.grpcPort}`,
-      ]),
+      .map((p) => [`${p.name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`, `${p.host}:${p.grpcPort}`]),
   );
-  const brokers = view.platform.spec.events?.brokers;
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -68,11 +91,11 @@ export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1
       HTTP_PORT: String(c.restPort),
       ...(c.grpcPort === undefined ? {} : { GRPC_PORT: String(c.grpcPort) }),
       METRICS_PORT: String(METRICS_PORT),
-      ...(brokers ? { KAFKA_BROKERS: brokers.join(',') } : {}),
+      ...kafka(view),
       ...peers,
       ...jwksUrl(view, c),
       ...workloadIdentity(view),
-      ...trustedProxies(view, c),
+      ...bffSettings(view, c),
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { V1Deployment, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { V1Deployment, V1ResourceRequirements } from '@kubernetes/client-node';
 import { METRICS_PORT } from './catalogue.ts';
 import {
   API_TOKEN_DIR,
@@ -13,6 +13,7 @@ import {
   type PlatformView,
   type ResolvedComponent,
 } from './platform-view.ts';
+import { componentSecretEnv } from './secrets.ts';
 
 const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
 const RUN_AS = 10001;
@@ -28,20 +29,7 @@ const quantities = (r: NonNullable<ResolvedComponent['spec']['resources']>): V1R
 
 export function componentDeployment(view: PlatformView, c: ResolvedComponent): V1Deployment {
   const labels = componentLabels(view, c);
-  const env: V1EnvVar[] = [];
-  if (c.databaseEnv && c.databaseSecret) {
-    env.push({
-      name: c.databaseEnv,
-      valueFrom: { secretKeyRef: { name: c.databaseSecret.name, key: c.databaseSecret.key } },
-    });
-  }
-  const auth = view.platform.spec.events?.authSecretName;
-  if (auth) {
-    env.push(
-      { name: 'KAFKA_SASL_USERNAME', valueFrom: { secretKeyRef: { name: auth, key: 'username' } } },
-      { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: auth, key: 'password' } } },
-    );
-  }
+  const env = componentSecretEnv(view, c);
   const resources = c.spec.resources ? quantities(c.spec.resources) : DEFAULT_RESOURCES;
   return {
     apiVersion: 'apps/v1',
@@ -84,6 +72,10 @@ export function componentDeployment(view: PlatformView, c: ResolvedComponent): V
               envFrom: [{ configMapRef: { name: `${c.objectName}-config` } }],
               ...(env.length > 0 ? { env } : {}),
               resources,
+              // The services write why they could not start to /dev/termination-log; the operator
+              // reads it from the Pod's status into the platform's ComponentsFailing condition.
+              terminationMessagePath: '/dev/termination-log',
+              terminationMessagePolicy: 'FallbackToLogsOnError',
               livenessProbe: {
                 httpGet: { path: '/health/live', port: 'http' },
                 periodSeconds: 10,

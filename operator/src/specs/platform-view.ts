@@ -7,6 +7,8 @@ export const INSTANCE_LABEL = 'platform.girok.dev/instance';
 /** The API server's default `--service-account-issuer`. */
 export const DEFAULT_WORKLOAD_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
+export const DEFAULT_SASL_MECHANISM = 'scram-sha-512';
+
 /** A component with the spec's settings and the defaults resolved. */
 export interface ResolvedComponent extends Component {
   readonly objectName: string;
@@ -16,6 +18,13 @@ export interface ResolvedComponent extends Component {
   readonly spec: ComponentSpec;
   readonly image: string;
   readonly databaseSecret?: { name: string; key: string };
+  /** `<platform>-<component>-keys`: the key rings and peppers the operator generates (secrets.ts). */
+  readonly keysSecretName: string;
+  /**
+   * Where the other components reach this one: `<name>.svc-<env>.<domain>`, which the platform's
+   * CoreDNS snippet rewrites to the Service; the Service's own name when DNS is disabled.
+   */
+  readonly host: string;
 }
 
 /** The spec with every default applied: what the builders read. Pure. */
@@ -33,6 +42,18 @@ export interface PlatformView {
   readonly zone: string;
   /** The service-account token issuer the components verify each other's tokens against. */
   readonly workloadIssuer: string;
+  /** Secret with the Valkey URL the replicas of identity and auth-bff share. */
+  readonly valkeySecret: { readonly name: string; readonly key: string };
+  /** Before every topic and consumer group of this platform: `<prefix>.`, or "" when the spec says so. */
+  readonly topicPrefix: string;
+  readonly kafkaSasl?: { readonly secretName: string; readonly mechanism: string };
+  readonly bff: {
+    readonly allowedOrigins: readonly string[];
+    readonly graphqlExplorer: boolean;
+    readonly signUpRateLimit?: { readonly perIp?: number; readonly windowMs?: number };
+  };
+  /** Key Secrets get an owner reference (go with the platform) only when the spec asks. */
+  readonly keysDeleteWithPlatform: boolean;
   readonly platform: GirokPlatform;
 }
 
@@ -41,6 +62,9 @@ export function viewOf(platform: GirokPlatform): PlatformView {
   const namespace = platform.metadata?.namespace ?? '';
   const { environment: env, domain, version, imageRegistry } = platform.spec;
   const registry = imageRegistry.replace(/\/+$/, '');
+  const events = platform.spec.events;
+  const prefix = events?.topicPrefix ?? name;
+  const bffHost = platform.spec.gateway?.hosts?.bff ?? `bff-${env}.${domain}`;
   const tag = version;
   return {
     name,
@@ -66,6 +90,9 @@ export function viewOf(platform: GirokPlatform): PlatformView {
         replicas: spec.replicas ?? DEFAULT_REPLICAS,
         spec,
         image: `${registry}/${c.image}:${tag}`,
+        keysSecretName: `${name}-${c.name}-keys`,
+        // Without the CoreDNS snippet the zone's names resolve nowhere: the Service's name then.
+        host: platform.spec.dns?.enabled === false ? `${name}-${c.name}` : `${c.name}.svc-${env}.${domain}`,
         ...(c.databaseEnv
           ? {
               databaseSecret: {
@@ -78,11 +105,30 @@ export function viewOf(platform: GirokPlatform): PlatformView {
     }),
     hosts: {
       api: platform.spec.gateway?.hosts?.api ?? `api-${env}.${domain}`,
-      bff: platform.spec.gateway?.hosts?.bff ?? `bff-${env}.${domain}`,
+      bff: bffHost,
       grpc: platform.spec.gateway?.hosts?.grpc ?? `grpc-${env}.${domain}`,
     },
     zone: `svc-${env}.${domain}`,
     workloadIssuer: platform.spec.workloadIdentity?.issuer ?? DEFAULT_WORKLOAD_ISSUER,
+    valkeySecret: {
+      name: platform.spec.valkey?.name ?? `${name}-valkey`,
+      key: platform.spec.valkey?.key ?? 'url',
+    },
+    topicPrefix: prefix === '' ? '' : `${prefix}.`,
+    ...(events?.authSecretName
+      ? {
+          kafkaSasl: {
+            secretName: events.authSecretName,
+            mechanism: events.saslMechanism ?? DEFAULT_SASL_MECHANISM,
+          },
+        }
+      : {}),
+    bff: {
+      allowedOrigins: platform.spec.bff?.allowedOrigins ?? [`https://${bffHost}`],
+      graphqlExplorer: platform.spec.bff?.graphqlExplorer ?? false,
+      ...(platform.spec.bff?.signUpRateLimit ? { signUpRateLimit: platform.spec.bff.signUpRateLimit } : {}),
+    },
+    keysDeleteWithPlatform: platform.spec.keys?.deleteWithPlatform ?? false,
     platform,
   };
 }

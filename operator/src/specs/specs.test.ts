@@ -95,17 +95,63 @@ describe('Deployment', () => {
     const view = viewOf(
       platformFixture({ services: { identity: { database: { name: 'identity-pg', key: 'uri' } } } }),
     );
-    const env = componentDeployment(view, component(view, 'identity')).spec?.template.spec?.containers[0]
-      ?.env;
-    expect(env).toEqual([
-      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'identity-pg', key: 'uri' } } },
-    ]);
-    const auth = componentDeployment(view, component(view, 'auth')).spec?.template.spec?.containers[0]?.env;
-    expect(auth).toEqual([
-      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'girok-auth-database', key: 'url' } } },
-    ]);
-    const bff = componentDeployment(view, component(view, 'authBff')).spec?.template.spec?.containers[0];
-    expect(bff?.env).toBeUndefined();
+    const envOf = (key: string) =>
+      componentDeployment(view, component(view, key)).spec?.template.spec?.containers[0]?.env ?? [];
+    const database = (key: string) => envOf(key).find((e) => e.name === 'DATABASE_URL');
+    expect(database('identity')).toEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'identity-pg', key: 'uri' } },
+    });
+    expect(database('auth')).toEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'girok-auth-database', key: 'url' } },
+    });
+    expect(database('authBff')).toBeUndefined();
+    for (const key of ['identity', 'auth', 'legal', 'authBff', 'audit']) {
+      expect(envOf(key).every((e) => e.value === undefined && e.valueFrom?.secretKeyRef)).toBe(true);
+    }
+  });
+
+  it('hands each component its generated keys, Valkey and the SASL credentials from Secrets', () => {
+    const view = viewOf(
+      platformFixture({
+        valkey: { name: 'shared-valkey' },
+        events: { brokers: ['k:9092'], authSecretName: 'kafka-user' },
+      }),
+    );
+    const refs = (key: string) =>
+      Object.fromEntries(
+        (componentDeployment(view, component(view, key)).spec?.template.spec?.containers[0]?.env ?? []).map(
+          (e) => [e.name, `${e.valueFrom?.secretKeyRef?.name}/${e.valueFrom?.secretKeyRef?.key}`],
+        ),
+      );
+    expect(refs('identity')).toEqual({
+      IDENTITY_KEY_RING: 'girok-identity-keys/key-ring',
+      IDENTITY_BACKUP_CODE_PEPPER: 'girok-identity-keys/backup-code-pepper',
+      DATABASE_URL: 'girok-identity-database/url',
+      VALKEY_URL: 'shared-valkey/url',
+      KAFKA_SASL_USERNAME: 'kafka-user/username',
+      KAFKA_SASL_PASSWORD: 'kafka-user/password',
+    });
+    expect(refs('auth')).toMatchObject({ AUTH_KEY_RING: 'girok-auth-keys/key-ring' });
+    expect(refs('auth').VALKEY_URL).toBeUndefined();
+    expect(refs('legal')).toMatchObject({ LEGAL_ERASURE_PEPPER: 'girok-legal-keys/erasure-pepper' });
+    expect(refs('authBff')).toMatchObject({
+      BFF_KEY_RING: 'girok-auth-bff-keys/key-ring',
+      VALKEY_URL: 'shared-valkey/url',
+    });
+    expect(refs('audit')).toEqual({
+      CLICKHOUSE_URL: 'girok-audit-database/url',
+      KAFKA_SASL_USERNAME: 'kafka-user/username',
+      KAFKA_SASL_PASSWORD: 'kafka-user/password',
+    });
+  });
+
+  it('keeps the termination message, or the last log lines, of a container that fails', () => {
+    const view = viewOf(platformFixture());
+    const container = componentDeployment(view, component(view, 'legal')).spec?.template.spec?.containers[0];
+    expect(container?.terminationMessagePath).toBe('/dev/termination-log');
+    expect(container?.terminationMessagePolicy).toBe('FallbackToLogsOnError');
   });
 
   it('probes /health/live and /health/ready on the REST port', () => {
@@ -162,11 +208,14 @@ describe('ConfigMap', () => {
       HTTP_PORT: '4000',
       METRICS_PORT: '9464',
       KAFKA_BROKERS: 'a:9092,b:9092',
-      IDENTITY_GRPC_ADDRESS: 'girok-identity:50051',
-      AUTH_GRPC_ADDRESS: 'girok-auth:50052',
-      LEGAL_GRPC_ADDRESS: 'girok-legal:50053',
-      AUDIT_GRPC_ADDRESS: 'girok-audit:50054',
-      AUTH_JWKS_URL: 'http://girok-auth:3001/.well-known/jwks.json',
+      KAFKA_TOPIC_PREFIX: 'girok.',
+      IDENTITY_GRPC_ADDRESS: 'identity.svc-dev.girok.dev:50051',
+      AUTH_GRPC_ADDRESS: 'auth.svc-dev.girok.dev:50052',
+      LEGAL_GRPC_ADDRESS: 'legal.svc-dev.girok.dev:50053',
+      AUDIT_GRPC_ADDRESS: 'audit.svc-dev.girok.dev:50054',
+      AUTH_JWKS_URL: 'http://auth.svc-dev.girok.dev:3001/.well-known/jwks.json',
+      BFF_ALLOWED_ORIGINS: 'https://bff-dev.girok.dev',
+      BFF_GRAPHQL_EXPLORER: 'false',
       WORKLOAD_TOKEN_FILE: '/var/run/secrets/girok/token',
       WORKLOAD_AUDIENCE: 'girok',
       WORKLOAD_ISSUER: 'https://kubernetes.default.svc.cluster.local',
@@ -183,9 +232,61 @@ describe('ConfigMap', () => {
     const data = (key: string) => componentConfigMap(view, component(view, key)).data ?? {};
     expect(data('legal').WORKLOAD_ISSUER).toBe('https://oidc.eks.example/id/X');
     expect(['identity', 'legal', 'audit', 'authBff'].map((k) => data(k).AUTH_JWKS_URL)).toEqual(
-      Array(4).fill('http://girok-auth:3001/.well-known/jwks.json'),
+      Array(4).fill('http://auth.svc-dev.girok.dev:3001/.well-known/jwks.json'),
     );
     expect(data('auth').AUTH_JWKS_URL).toBeUndefined();
+  });
+
+  it('names the peers by their Services when the platform writes no DNS names', () => {
+    const view = viewOf(platformFixture({ dns: { enabled: false } }));
+    const data = componentConfigMap(view, component(view, 'authBff')).data ?? {};
+    expect(data.IDENTITY_GRPC_ADDRESS).toBe('girok-identity:50051');
+    expect(data.AUTH_JWKS_URL).toBe('http://girok-auth:3001/.well-known/jwks.json');
+  });
+
+  it('gives the BFF the origins of its public host, the explorer off, and the spec’s sign-up limit', () => {
+    const data = (spec: Parameters<typeof platformFixture>[0]) => {
+      const view = viewOf(platformFixture(spec));
+      return componentConfigMap(view, component(view, 'authBff')).data ?? {};
+    };
+    expect(data({ gateway: { hosts: { bff: 'login.example.com' } } })).toMatchObject({
+      BFF_ALLOWED_ORIGINS: 'https://login.example.com',
+      BFF_GRAPHQL_EXPLORER: 'false',
+    });
+    const tuned = data({
+      bff: {
+        allowedOrigins: ['https://a.example', 'https://b.example'],
+        graphqlExplorer: true,
+        signUpRateLimit: { perIp: 3, windowMs: 60_000 },
+      },
+    });
+    expect(tuned).toMatchObject({
+      BFF_ALLOWED_ORIGINS: 'https://a.example,https://b.example',
+      BFF_GRAPHQL_EXPLORER: 'true',
+      BFF_SIGNUP_RATE_LIMIT_PER_IP: '3',
+      BFF_SIGNUP_RATE_LIMIT_WINDOW_MS: '60000',
+    });
+    const view = viewOf(platformFixture());
+    expect(componentConfigMap(view, component(view, 'identity')).data?.BFF_ALLOWED_ORIGINS).toBeUndefined();
+  });
+
+  it('prefixes topics and groups with the platform’s name unless the spec says otherwise', () => {
+    const data = (events: NonNullable<Parameters<typeof platformFixture>[0]>['events'], name = 'girok') => {
+      const view = viewOf(platformFixture(events ? { events } : {}, name));
+      return componentConfigMap(view, component(view, 'legal')).data ?? {};
+    };
+    expect(data({ brokers: ['k:9092'] }, 'shop').KAFKA_TOPIC_PREFIX).toBe('shop.');
+    expect(data({ brokers: ['k:9092'], topicPrefix: 'eu1' }).KAFKA_TOPIC_PREFIX).toBe('eu1.');
+    expect(data({ brokers: ['k:9092'], topicPrefix: '' }).KAFKA_TOPIC_PREFIX).toBe('');
+    expect(data({ brokers: ['k:9092'] }).KAFKA_SASL_MECHANISM).toBeUndefined();
+    expect(
+      data({ brokers: ['k:9092'], authSecretName: 'kafka-user', saslMechanism: 'plain' })
+        .KAFKA_SASL_MECHANISM,
+    ).toBe('plain');
+    expect(data({ brokers: ['k:9092'], authSecretName: 'kafka-user' }).KAFKA_SASL_MECHANISM).toBe(
+      'scram-sha-512',
+    );
+    expect(data(undefined).KAFKA_TOPIC_PREFIX).toBeUndefined();
   });
 
   it('tells only the BFF which proxies to believe X-Forwarded-For from: the Gateway addresses the spec lists', () => {
@@ -407,6 +508,7 @@ describe('topics', () => {
         platformFixture({
           events: {
             brokers: ['k:9092'],
+            topicPrefix: '',
             topics: [
               { name: 'identity.session.v1', partitions: 12 },
               { name: 'tenant.billing.v1', cleanupPolicy: 'compact' },
@@ -426,6 +528,16 @@ describe('topics', () => {
       configs: { 'retention.ms': String(7 * 86_400_000), 'cleanup.policy': 'compact' },
     });
     expect(topics.map((t) => t.name)).toContain('audit.event.v1');
+  });
+
+  it('creates every topic under the platform’s prefix', () => {
+    const names = (events: { brokers: string[]; topicPrefix?: string }) =>
+      desiredTopics(viewOf(platformFixture({ events }, 'shop'))).map((t) => t.name);
+    expect(names({ brokers: ['k:9092'] })).toContain('shop.identity.account.v1');
+    expect(names({ brokers: ['k:9092'] }).every((n) => n.startsWith('shop.'))).toBe(true);
+    expect(names({ brokers: ['k:9092'], topicPrefix: 'eu' })).toContain(
+      'eu.audit.event.v1.dlq.audit-service',
+    );
   });
 });
 

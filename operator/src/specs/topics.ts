@@ -24,13 +24,17 @@ const topicCatalogue: readonly TopicOverride[] = [
   { name: 'audit.event.v1.dlq.audit-service', partitions: 1, retentionMs: 30 * DAY, cleanupPolicy: 'delete' },
 ];
 
-/** The catalogue with the spec's overrides applied by name; names the catalogue lacks are added. */
+/**
+ * The catalogue with the spec's overrides applied by name (names the catalogue lacks are added),
+ * each under the platform's prefix, as the components' kit names them on the broker
+ * (KAFKA_TOPIC_PREFIX).
+ */
 export function desiredTopics(view: PlatformView): TopicSpec[] {
   const overrides = view.platform.spec.events?.topics ?? [];
   const merged = new Map(topicCatalogue.map((t) => [t.name, t]));
   for (const o of overrides) merged.set(o.name, { ...merged.get(o.name), ...o });
   return [...merged.values()].map((t) => ({
-    name: t.name,
+    name: `${view.topicPrefix}${t.name}`,
     partitions: t.partitions ?? 3,
     configs: {
       'retention.ms': String(t.retentionMs ?? 7 * DAY),
