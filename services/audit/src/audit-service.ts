@@ -2,14 +2,19 @@ import 'reflect-metadata';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { AuditService } from '@girok/contracts/audit/v1/audit';
 import { createDatabase } from '@girok/kit/db';
-import { type EventConsumer, InProcessBus, KafkaEventConsumer, LocalEventConsumer } from '@girok/kit/events';
+import {
+  type EventConsumer,
+  InProcessBus,
+  KafkaEventConsumer,
+  kafkaClient,
+  LocalEventConsumer,
+} from '@girok/kit/events';
 import { createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
 import { createServiceApp, mountRestFace, startMetricsServer } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
 import { createPolicy } from '@girok/kit/resilience';
 import { startCallerAuthenticator } from '@girok/kit/rpc';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { auditModule } from './app.module.ts';
 import type { AuditConfig } from './config.ts';
@@ -151,7 +156,7 @@ export async function startAuditService(
   // Tokens of sessions identity revoked are refused as soon as this replica reads the event.
   const running = startCallerAuthenticator(config.callers, {
     service: config.serviceName,
-    kafkaBrokers: config.kafkaBrokers,
+    kafka: config.kafka,
     ...(options.bus === undefined ? {} : { bus: options.bus }),
     logger,
     registry,
@@ -165,10 +170,7 @@ export async function startAuditService(
   const grpc: GrpcServer = createGrpcServer({ logger, services, callers });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
-  const kafka =
-    config.kafkaBrokers.length > 0
-      ? new Kafka({ clientId: config.serviceName, brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING })
-      : undefined;
+  const kafka = config.kafka.brokers.length > 0 ? kafkaClient(config.kafka, config.serviceName) : undefined;
   const bus = kafka === undefined ? (options.bus ?? new InProcessBus(logger)) : undefined;
   const publisher: DsrAnswerPublisher =
     kafka !== undefined

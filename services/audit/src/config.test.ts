@@ -16,7 +16,7 @@ describe('audit config', () => {
     expect(config).toMatchObject({
       httpPort: 3010,
       grpcPort: 50054,
-      kafkaBrokers: [],
+      kafka: { brokers: [], topicPrefix: '' },
       store: { kind: 'clickhouse', url: minimal.CLICKHOUSE_URL, database: 'audit', maxConnections: 10 },
       storePolicy: {
         timeoutMs: 5_000,
@@ -40,7 +40,7 @@ describe('audit config', () => {
       CLICKHOUSE_BREAKER_HALF_OPEN_MS: '1000',
       AUDIT_RETENTION_OTHER_MONTHS: '12',
     });
-    expect(config.kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+    expect(config.kafka.brokers).toEqual(['a:9092', 'b:9092']);
     expect(config.batch).toEqual({ size: 50, lingerMs: 10, concurrency: 1 });
     expect(config.storePolicy.breaker.halfOpenAfterMs).toBe(1000);
     expect(config.retention.otherMonths).toBe(12);

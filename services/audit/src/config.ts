@@ -1,4 +1,5 @@
 import { ConfigReader } from '@girok/kit/config';
+import { type KafkaSettings, readKafkaSettings } from '@girok/kit/events';
 import { type CallerConfig, readCallerConfig } from '@girok/kit/rpc';
 
 /** Everything audit-service reads from its environment, validated once at start-up. */
@@ -39,8 +40,8 @@ export interface AuditConfig {
       readonly closeAfterSuccesses: number;
     };
   };
-  /** Empty: local mode takes events from (and answers DSRs on) the in-process bus. */
-  readonly kafkaBrokers: string[];
+  /** KAFKA_BROKERS, KAFKA_SASL_*, KAFKA_TOPIC_PREFIX. No brokers: local mode takes events from (and answers DSRs on) the in-process bus. */
+  readonly kafka: KafkaSettings;
   readonly topics: {
     /** Where every service's audit events arrive. */
     readonly events: string;
@@ -131,7 +132,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
         closeAfterSuccesses: read.int('CLICKHOUSE_BREAKER_CLOSE_SUCCESSES', 2, { min: 1, max: 100 }),
       },
     },
-    kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    kafka: readKafkaSettings(read),
     topics: {
       events: topic('AUDIT_EVENTS_TOPIC', 'audit.event.v1'),
       dsr: topic('DSR_TOPIC', 'legal.dsr.v1'),

@@ -15,7 +15,13 @@ import {
   ValkeyStore,
 } from '@girok/kit/cache';
 import { ConfigError } from '@girok/kit/config';
-import { type EventConsumer, InProcessBus, KafkaEventConsumer, LocalEventConsumer } from '@girok/kit/events';
+import {
+  type EventConsumer,
+  InProcessBus,
+  KafkaEventConsumer,
+  kafkaClient,
+  LocalEventConsumer,
+} from '@girok/kit/events';
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createServiceApp, startMetricsServer } from '@girok/kit/http';
 import { createLogger, type Logger } from '@girok/kit/logging';
@@ -23,7 +29,6 @@ import { createPolicy } from '@girok/kit/resilience';
 import { FileTokenSource, type WorkloadTokenSource } from '@girok/kit/workload';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { bffModule } from './app.module.ts';
 import type { BffConfig } from './config.ts';
@@ -135,13 +140,9 @@ export async function startAuthBff(config: BffConfig, options: StartOptions = {}
   gateway.attach(app.getHttpServer());
 
   const consumer: EventConsumer =
-    config.kafkaBrokers.length > 0
+    config.kafka.brokers.length > 0
       ? new KafkaEventConsumer({
-          kafka: new Kafka({
-            clientId: config.serviceName,
-            brokers: config.kafkaBrokers,
-            logLevel: logLevel.NOTHING,
-          }),
+          kafka: kafkaClient(config.kafka, config.serviceName),
           groupId: config.consumerGroup,
           topics: SESSION_TOPICS,
           logger,

@@ -1,5 +1,6 @@
 import { ConfigReader } from '@girok/kit/config';
 import { KeyRing } from '@girok/kit/crypto';
+import { type KafkaSettings, readKafkaSettings } from '@girok/kit/events';
 import { parseCidr } from './web/client-address.ts';
 
 /** Everything auth-bff reads from its environment, validated once at start-up. */
@@ -21,8 +22,8 @@ export interface BffConfig {
   readonly tokenAudience: string;
   /** Absent: local mode keeps browser sessions and pub/sub in process memory (one replica only). */
   readonly valkeyUrl: string | undefined;
-  /** Empty: local mode takes identity's events from the in-process bus. */
-  readonly kafkaBrokers: string[];
+  /** KAFKA_BROKERS, KAFKA_SASL_*, KAFKA_TOPIC_PREFIX. No brokers: local mode takes identity's events from the in-process bus. */
+  readonly kafka: KafkaSettings;
   /** The Kafka consumer group every replica joins (each identity event reaches one of them). */
   readonly consumerGroup: string;
   /** Prefix of this deployment's keys and channels in Valkey. */
@@ -79,7 +80,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): B
     tokenIssuer: read.string('AUTH_TOKEN_ISSUER', 'girok-auth'),
     tokenAudience: read.string('AUTH_TOKEN_AUDIENCE', 'girok'),
     valkeyUrl: read.optionalString('VALKEY_URL'),
-    kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    kafka: readKafkaSettings(read),
     consumerGroup: read.string('BFF_CONSUMER_GROUP', 'auth-bff'),
     valkeyPrefix: read.string('BFF_VALKEY_PREFIX', 'bff:'),
     keyRing: keyRing as KeyRing,

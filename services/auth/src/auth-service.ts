@@ -112,7 +112,7 @@ export async function startAuthService(
   // tokens of sessions identity revoked are refused as soon as the event arrives.
   const running = startCallerAuthenticator(config.callers, {
     service: config.serviceName,
-    kafkaBrokers: config.kafkaBrokers,
+    kafka: config.kafka,
     bus,
     logger,
     registry,
@@ -140,7 +140,7 @@ export async function startAuthService(
       : createOutboxRelay({
           db,
           databaseUrl: config.databaseUrl,
-          kafkaBrokers: config.kafkaBrokers,
+          kafka: config.kafka,
           clientId: config.serviceName,
           logger,
           registry,
@@ -157,7 +157,7 @@ export async function startAuthService(
           consumer: createDsrConsumer({
             service: config.serviceName,
             groupId: config.dsrConsumerGroup,
-            kafkaBrokers: config.kafkaBrokers,
+            kafka: config.kafka,
             bus,
             logger,
             registry,

@@ -19,7 +19,7 @@ describe('auth config', () => {
     expect(config).toMatchObject({
       httpPort: 3001,
       grpcPort: 50052,
-      kafkaBrokers: [],
+      kafka: { brokers: [], topicPrefix: '' },
       identityGrpcAddress: '127.0.0.1:50051',
       token: { issuer: 'girok-auth', audience: 'girok', accessTokenTtlSeconds: 900 },
       signingKeys: { rotationMs: 720 * 3_600_000, cacheMs: 10_000 },

@@ -1,5 +1,6 @@
 import { ConfigReader } from '@girok/kit/config';
 import { KeyRing } from '@girok/kit/crypto';
+import { type KafkaSettings, readKafkaSettings } from '@girok/kit/events';
 import { type CallerConfig, readCallerConfig } from '@girok/kit/rpc';
 
 /** Everything auth-service reads from its environment, validated once at start-up. */
@@ -11,8 +12,8 @@ export interface AuthConfig {
   readonly host: string;
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
-  /** Empty: local mode publishes events on the in-process bus instead of Kafka. */
-  readonly kafkaBrokers: string[];
+  /** KAFKA_BROKERS, KAFKA_SASL_*, KAFKA_TOPIC_PREFIX. No brokers: local mode publishes events on the in-process bus instead of Kafka. */
+  readonly kafka: KafkaSettings;
   /** The Kafka consumer group that answers data-subject requests (`legal.dsr.v1`). */
   readonly dsrConsumerGroup: string;
   /** identity-service's gRPC address (`host:port`): sessions are validated and revoked there. */
@@ -66,7 +67,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     host: read.string('HOST', '0.0.0.0'),
     databaseUrl: read.secret('DATABASE_URL'),
     databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
-    kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    kafka: readKafkaSettings(read),
     dsrConsumerGroup: read.string('DSR_CONSUMER_GROUP', 'auth-service'),
     identityGrpcAddress: read.string('IDENTITY_GRPC_ADDRESS'),
     identityDeadlineMs: read.int('IDENTITY_GRPC_DEADLINE_MS', 2_000, { min: 100, max: 60_000 }),

@@ -1,5 +1,6 @@
 import { ConfigReader } from '@girok/kit/config';
 import { KeyRing } from '@girok/kit/crypto';
+import { type KafkaSettings, readKafkaSettings } from '@girok/kit/events';
 import { type CallerConfig, readCallerConfig } from '@girok/kit/rpc';
 
 export interface RateLimitConfig {
@@ -25,8 +26,8 @@ export interface IdentityConfig {
   readonly databasePoolSize: number;
   /** Absent: local mode keeps short-lived state in process memory (one replica only). */
   readonly valkeyUrl: string | undefined;
-  /** Empty: local mode publishes events on the in-process bus instead of Kafka. */
-  readonly kafkaBrokers: string[];
+  /** KAFKA_BROKERS, KAFKA_SASL_*, KAFKA_TOPIC_PREFIX. No brokers: local mode publishes events on the in-process bus instead of Kafka. */
+  readonly kafka: KafkaSettings;
   /** The Kafka consumer group that answers data-subject requests (`legal.dsr.v1`). */
   readonly dsrConsumerGroup: string;
   /** AES-256-GCM key ring for TOTP secrets and grace-window successors: `kid:base64,...`. */
@@ -69,7 +70,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     databaseUrl: read.secret('DATABASE_URL'),
     databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
     valkeyUrl: read.optionalString('VALKEY_URL'),
-    kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    kafka: readKafkaSettings(read),
     dsrConsumerGroup: read.string('DSR_CONSUMER_GROUP', 'identity-service'),
     keyRing: keyRing as KeyRing,
     backupCodePepper: read.secret('IDENTITY_BACKUP_CODE_PEPPER'),

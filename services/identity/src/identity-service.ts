@@ -105,7 +105,7 @@ export async function startIdentityService(
   // tokens of revoked sessions are refused as soon as this replica reads identity's own event.
   const running = startCallerAuthenticator(config.callers, {
     service: config.serviceName,
-    kafkaBrokers: config.kafkaBrokers,
+    kafka: config.kafka,
     bus,
     logger,
     registry,
@@ -126,7 +126,7 @@ export async function startIdentityService(
       : createOutboxRelay({
           db,
           databaseUrl: config.databaseUrl,
-          kafkaBrokers: config.kafkaBrokers,
+          kafka: config.kafka,
           clientId: config.serviceName,
           logger,
           registry,
@@ -143,7 +143,7 @@ export async function startIdentityService(
           consumer: createDsrConsumer({
             service: config.serviceName,
             groupId: config.dsrConsumerGroup,
-            kafkaBrokers: config.kafkaBrokers,
+            kafka: config.kafka,
             bus,
             logger,
             registry,

@@ -121,7 +121,7 @@ describe('identity events when the relay is killed mid-batch', () => {
       env: {
         ...process.env,
         OUTBOX_DATABASE_URL: identity.config.databaseUrl,
-        OUTBOX_KAFKA_BROKERS: identity.config.kafkaBrokers.join(','),
+        OUTBOX_KAFKA_BROKERS: identity.config.kafka.brokers.join(','),
         ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -94,7 +94,7 @@ describe('SessionRevocations on real Kafka', () => {
     const revocations = new SessionRevocations({
       consumer: createRevocationsConsumer({
         service: 'test-service',
-        kafkaBrokers: brokers,
+        kafka: { brokers, topicPrefix: '' },
         lookBackMs: retentionMs,
         logger: silentLogger(),
         topics: [sessionTopic, accountTopic],

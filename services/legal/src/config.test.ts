@@ -19,7 +19,7 @@ describe('legal config', () => {
     expect(config).toMatchObject({
       httpPort: 3005,
       grpcPort: 50053,
-      kafkaBrokers: [],
+      kafka: { brokers: [], topicPrefix: '' },
       identityGrpcAddress: '127.0.0.1:50051',
       callers: {
         accessTokens: {

@@ -1,4 +1,5 @@
 import { ConfigReader } from '@girok/kit/config';
+import { type KafkaSettings, readKafkaSettings } from '@girok/kit/events';
 import { type CallerConfig, readCallerConfig } from '@girok/kit/rpc';
 
 /** The services that answer every erasure, access and portability request unless configured otherwise. */
@@ -20,8 +21,8 @@ export interface LegalConfig {
   readonly host: string;
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
-  /** Empty: local mode publishes and consumes events on the in-process bus instead of Kafka. */
-  readonly kafkaBrokers: string[];
+  /** KAFKA_BROKERS, KAFKA_SASL_*, KAFKA_TOPIC_PREFIX. No brokers: local mode publishes and consumes events on the in-process bus instead of Kafka. */
+  readonly kafka: KafkaSettings;
   /** identity-service's gRPC address (`host:port`): an account's country is read there. */
   readonly identityGrpcAddress: string;
   readonly identityDeadlineMs: number;
@@ -84,7 +85,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): L
     host: read.string('HOST', '0.0.0.0'),
     databaseUrl: read.secret('DATABASE_URL'),
     databasePoolSize: read.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
-    kafkaBrokers: read.list('KAFKA_BROKERS', []),
+    kafka: readKafkaSettings(read),
     identityGrpcAddress: read.string('IDENTITY_GRPC_ADDRESS', '127.0.0.1:50051'),
     identityDeadlineMs: read.int('IDENTITY_GRPC_DEADLINE_MS', 2_000, { min: 100, max: 60_000 }),
     documents: { defaultLocale },

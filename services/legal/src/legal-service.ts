@@ -9,6 +9,7 @@ import {
   type EventHandler,
   InProcessBus,
   KafkaEventConsumer,
+  kafkaClient,
   LocalEventConsumer,
 } from '@girok/kit/events';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@girok/kit/grpc';
@@ -19,7 +20,6 @@ import { createPolicy } from '@girok/kit/resilience';
 import { startCallerAuthenticator } from '@girok/kit/rpc';
 import { FileTokenSource, type WorkloadTokenSource } from '@girok/kit/workload';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { legalModule } from './app.module.ts';
 import type { LegalConfig } from './config.ts';
@@ -105,7 +105,7 @@ export async function startLegalService(
   // Tokens of sessions identity revoked are refused as soon as this replica reads the event.
   const running = startCallerAuthenticator(config.callers, {
     service: config.serviceName,
-    kafkaBrokers: config.kafkaBrokers,
+    kafka: config.kafka,
     ...(options.bus === undefined ? {} : { bus: options.bus }),
     logger,
     registry,
@@ -120,15 +120,11 @@ export async function startLegalService(
   const grpc: GrpcServer = createGrpcServer({ logger, services, callers });
   const grpcPort = await grpc.listen(config.host, config.grpcPort);
 
-  const bus = config.kafkaBrokers.length === 0 ? (options.bus ?? new InProcessBus(logger)) : undefined;
+  const bus = config.kafka.brokers.length === 0 ? (options.bus ?? new InProcessBus(logger)) : undefined;
   const consumer: EventConsumer =
     bus === undefined
       ? new KafkaEventConsumer({
-          kafka: new Kafka({
-            clientId: config.serviceName,
-            brokers: config.kafkaBrokers,
-            logLevel: logLevel.NOTHING,
-          }),
+          kafka: kafkaClient(config.kafka, config.serviceName),
           groupId: config.dsr.consumerGroup,
           topics: CONSUMED_TOPICS,
           fromBeginning: config.dsr.consumerFromBeginning,
@@ -147,7 +143,7 @@ export async function startLegalService(
       : createOutboxRelay({
           db,
           databaseUrl: config.databaseUrl,
-          kafkaBrokers: config.kafkaBrokers,
+          kafka: config.kafka,
           clientId: config.serviceName,
           logger,
           registry,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { EventConsumer } from '../events/event-consumer.ts';
 import { InProcessBus } from '../events/in-process-bus.ts';
+import { type KafkaSettings, kafkaClient } from '../events/kafka-client.ts';
 import { KafkaEventConsumer } from '../events/kafka-event-consumer.ts';
 import { LocalEventConsumer } from '../events/local-event-consumer.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -12,8 +12,8 @@ import { REVOCATION_TOPICS } from './session-revocations.ts';
 export interface RevocationsConsumerChoice {
   /** The consuming service, e.g. `legal-service`: the Kafka client id and the group's prefix. */
   readonly service: string;
-  /** Empty: local mode, identity's events come on `bus`. */
-  readonly kafkaBrokers: readonly string[];
+  /** No brokers: local mode, identity's events come on `bus`. */
+  readonly kafka: KafkaSettings;
   readonly bus?: InProcessBus;
   /** How far back a starting replica reads the topics: `revocationRetentionMs(verifier)`. */
   readonly lookBackMs: number;
@@ -38,14 +38,10 @@ export function revocationsGroupId(service: string): string {
  */
 export function createRevocationsConsumer(choice: RevocationsConsumerChoice): EventConsumer {
   const topics = [...(choice.topics ?? REVOCATION_TOPICS)];
-  if (choice.kafkaBrokers.length === 0) {
+  if (choice.kafka.brokers.length === 0) {
     return new LocalEventConsumer({ bus: choice.bus ?? new InProcessBus(choice.logger), topics });
   }
-  const kafka = new Kafka({
-    clientId: choice.service,
-    brokers: [...choice.kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = kafkaClient(choice.kafka, choice.service);
   const groupId = revocationsGroupId(choice.service);
   const consumer = new KafkaEventConsumer({
     kafka,

@@ -1,7 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { EventConsumer } from '../events/event-consumer.ts';
 import { InProcessBus } from '../events/in-process-bus.ts';
+import { type KafkaSettings, kafkaClient } from '../events/kafka-client.ts';
 import { KafkaEventConsumer } from '../events/kafka-event-consumer.ts';
 import { LocalEventConsumer } from '../events/local-event-consumer.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -12,8 +12,8 @@ export interface DsrConsumerChoice {
   readonly service: string;
   /** The consumer group; defaults to `service` (one group per participating service). */
   readonly groupId?: string;
-  /** Empty: local mode, requests come on `bus`. */
-  readonly kafkaBrokers: readonly string[];
+  /** No brokers: local mode, requests come on `bus`. */
+  readonly kafka: KafkaSettings;
   readonly bus?: InProcessBus;
   readonly logger: Logger;
   readonly registry?: Registry;
@@ -26,18 +26,14 @@ export interface DsrConsumerChoice {
  * request missed is a legal deadline missed, and answering one again is harmless (`dsr_answers`).
  */
 export function createDsrConsumer(choice: DsrConsumerChoice): EventConsumer {
-  if (choice.kafkaBrokers.length === 0) {
+  if (choice.kafka.brokers.length === 0) {
     return new LocalEventConsumer({
       bus: choice.bus ?? new InProcessBus(choice.logger),
       topics: [DSR_TOPIC],
     });
   }
   return new KafkaEventConsumer({
-    kafka: new Kafka({
-      clientId: choice.service,
-      brokers: [...choice.kafkaBrokers],
-      logLevel: logLevel.NOTHING,
-    }),
+    kafka: kafkaClient(choice.kafka, choice.service),
     groupId: choice.groupId ?? choice.service,
     topics: [DSR_TOPIC],
     logger: choice.logger,

@@ -6,6 +6,7 @@ import { revocationRetentionMs, SessionRevocations } from '../auth/session-revoc
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, TokenVerifier } from '../auth/token-verifier.ts';
 import type { ConfigReader } from '../config/config-reader.ts';
 import type { InProcessBus } from '../events/in-process-bus.ts';
+import type { KafkaSettings } from '../events/kafka-client.ts';
 import type { Logger } from '../logging/logger.ts';
 import { readWorkloadConfig, type WorkloadConfig, WorkloadVerifier } from '../workload/index.ts';
 import { CallerAuthenticator, type UserTokenVerifier } from './caller.ts';
@@ -75,7 +76,7 @@ export function startCallerAuthenticator(
   config: CallerConfig,
   options: {
     readonly service: string;
-    readonly kafkaBrokers: readonly string[];
+    readonly kafka: KafkaSettings;
     /** Local mode: the process's bus, on which identity publishes. */
     readonly bus?: InProcessBus;
     readonly logger: Logger;
@@ -91,7 +92,7 @@ export function startCallerAuthenticator(
   const revocations = new SessionRevocations({
     consumer: createRevocationsConsumer({
       service: options.service,
-      kafkaBrokers: options.kafkaBrokers,
+      kafka: options.kafka,
       lookBackMs: retentionMs,
       logger: options.logger,
       ...(options.bus === undefined ? {} : { bus: options.bus }),
