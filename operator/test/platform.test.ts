@@ -225,12 +225,15 @@ describe('a GirokPlatform reconciled on a real API server', () => {
       logLevel: logLevel.NOTHING,
     }).admin();
     await admin.connect();
-    const meta = await admin.fetchTopicMetadata({ topics: ['identity.session.v1', `smoke-${ns}.v1`] });
+    // Under the platform's prefix (its name by default), as the components' kit names them.
+    const meta = await admin.fetchTopicMetadata({
+      topics: [`${name}.identity.session.v1`, `${name}.smoke-${ns}.v1`],
+    });
     await admin.disconnect();
     const sorted = [...meta.topics].sort((a, b) => a.name.localeCompare(b.name));
     expect(sorted.map((t) => [t.name, t.partitions.length])).toEqual([
-      ['identity.session.v1', 6],
-      [`smoke-${ns}.v1`, 2],
+      [`${name}.identity.session.v1`, 6],
+      [`${name}.smoke-${ns}.v1`, 2],
     ]);
 
     const events = await core.listNamespacedEvent({
@@ -266,7 +269,7 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     });
     await until('the topic grown to 4 partitions', async () => {
       const p = await readPlatform(kc, ns, name);
-      return p.status?.topics?.find((t) => t.name === `smoke-${ns}.v1`)?.partitions === 4;
+      return p.status?.topics?.find((t) => t.name === `${name}.smoke-${ns}.v1`)?.partitions === 4;
     });
   });
 
