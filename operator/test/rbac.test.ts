@@ -96,6 +96,11 @@ describe('the chart’s RBAC is enough to run the operator', () => {
       90_000,
     );
     expect(condition(ready, 'Degraded')?.status).toBe('False');
+    // It generated the key Secrets (get + create) and read the Pods (list) without listing Secrets.
+    expect(condition(ready, 'ComponentFailing')?.status).toBe('False');
+    const core = kc.makeApiClient(CoreV1Api);
+    const keys = await core.readNamespacedSecret({ namespace: ns, name: 'girok-identity-keys' });
+    expect(Object.keys(keys.data ?? {}).sort()).toEqual(['backup-code-pepper', 'key-ring']);
     await kubectl('-n', ns, 'delete', 'girokplatform/girok', '--wait=true', '--timeout=60s');
   });
 });
