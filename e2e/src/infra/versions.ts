@@ -14,6 +14,8 @@ export const versions = {
   helm: '3.21.4',
   /** Gateway API CRDs (standard channel, with GRPCRoute) that route tests install from the Go module. */
   gatewayApi: '1.4.1',
+  /** Argo CD, whose CRDs the Application manifests are applied against (3.6 needs Go 1.27). */
+  argoCd: '3.5.8',
 } as const;
 
 /** The staging modules of k8s.io/kubernetes that need a replace to their published v0.x twin. */
