@@ -144,32 +144,39 @@ describe('the Argo CD Applications in deploy/argocd', () => {
   });
 });
 
+/** A Lua 5.1 string literal: quotes, backslashes and control characters escaped as `\ddd`. */
+const luaString = (s: string) =>
+  `"${s.replace(/[\\"\x00-\x1f\x7f]/g, (c) => `\\${String(c.charCodeAt(0)).padStart(3, '0')}`)}"`;
+
 /** JSON -> Lua table constructor, so an object can be handed to the health script. */
 const lua = (v: unknown): string => {
   if (v === null || v === undefined) return 'nil';
   if (Array.isArray(v)) return `{${v.map(lua).join(',')}}`;
   if (typeof v === 'object')
     return `{${Object.entries(v)
-      .map(([k, x]) => `[${JSON.stringify(k)}]=${lua(x)}`)
+      .map(([k, x]) => `[${luaString(k)}]=${lua(x)}`)
       .join(',')}}`;
-  return JSON.stringify(v);
+  return typeof v === 'string' ? luaString(v) : JSON.stringify(v);
 };
 
 /**
- * Runs the health check as Argo CD does: the object as the global `obj`, the script's return value
- * as the health, and only the libraries Argo CD opens for a custom check (base, table and a safe
- * os; no string, io or debug), so a script that needs more fails here as it would there.
+ * Runs the health check as Argo CD does: in gopher-lua (the harness's `lua` tool), with the object
+ * as the global `obj` and the script's return value as the health, and with only the libraries Argo
+ * CD opens for a custom check (base, table and a safe os; no string, io or debug), so a script that
+ * needs more fails here as it would there.
  */
 async function health(obj: unknown): Promise<{ status: string; message: string }> {
   const script = `
 local env = { ipairs = ipairs, pairs = pairs, next = next, type = type, tostring = tostring,
   tonumber = tonumber, select = select, error = error, assert = assert, pcall = pcall,
-  table = table, os = { time = os.time, date = os.date, clock = os.clock } }
+  unpack = unpack, table = table, os = { time = os.time, date = os.date, clock = os.clock } }
 env.obj = ${lua(obj)}
 local f = assert(io.open(${JSON.stringify(healthLua)}))
-local src = f:read("a")
+local src = f:read("*a")
 f:close()
-local hs = assert(load(src, "=girokplatform-health.lua", "t", env))()
+local check = assert(loadstring(src, "=girokplatform-health.lua"))
+setfenv(check, env)
+local hs = check()
 print(hs.status .. "|" .. hs.message)`;
   const out = await exec(infraEnv('LUA'), ['-e', script]);
   const [status = '', message = ''] = out.trim().split('|');
