@@ -146,11 +146,11 @@ describe('the Argo CD Applications in deploy/argocd', () => {
 
 /** A Lua 5.1 string literal: quotes, backslashes and control characters escaped as `\ddd`. */
 const luaString = (s: string) => {
-  const escape = (c: string) => {
+  const literal = (c: string) => {
     const code = c.charCodeAt(0);
     return c === '\\' || c === '"' || code < 0x20 || code === 0x7f ? `\\${String(code).padStart(3, '0')}` : c;
   };
-  return `"${[...s].map(escape).join('')}"`;
+  return `"${[...s].map(literal).join('')}"`;
 };
 
 /** JSON -> Lua table constructor, so an object can be handed to the health script. */
