@@ -14,6 +14,10 @@ export const versions = {
   helm: '3.21.4',
   /** Gateway API CRDs (standard channel, with GRPCRoute) that route tests install from the Go module. */
   gatewayApi: '1.4.1',
+  /** Argo CD, whose CRDs the Application manifests are applied against (3.6 needs Go 1.27). */
+  argoCd: '3.5.8',
+  /** The Lua interpreter Argo CD runs health checks with: the version its go.mod (3.5.8) requires. */
+  gopherLua: '1.1.2',
 } as const;
 
 /** The staging modules of k8s.io/kubernetes that need a replace to their published v0.x twin. */
