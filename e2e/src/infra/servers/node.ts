@@ -126,7 +126,7 @@ export const containerd: ServerDef = {
     ]);
     await goBuildWrapper(ctx.progress, {
       what: `containerd ${versions.containerd}`,
-      coldEstimate: 'about 4 min',
+      coldEstimate: 'about 6 min',
       workDir: path.join(ctx.config.cacheDir, 'build', `containerd-${versions.containerd}`),
       goMod: `module local/containerdbuild\n\ngo 1.26.6\n\nrequire github.com/containerd/containerd/v2 v${versions.containerd}\n`,
       packages: ['containerd', 'ctr', 'containerd-shim-runc-v2'].map(
