@@ -297,7 +297,8 @@ export const kubelet: ServerDef = {
   summary: `kubelet ${versions.kubernetes}: registers the real node ${NODE_NAME}`,
   needs: ['containerd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'],
   externalVar: 'KUBECONFIG',
-  ports: (ctx) => [ctx.config.ports.kubelet, ctx.config.ports.kubeletHealthz],
+  // Its API listens on the host address (the API server reaches it there), its health on 127.0.0.1.
+  ports: (ctx) => [ctx.config.ports.kubeletHealthz],
   async install(ctx) {
     await ensureDebianPackages(ctx.progress, [{ package: 'busybox-static', provides: '/bin/busybox' }]);
     await buildKubernetes(ctx, ['kubelet', 'kube-proxy'], 'about 6 min');
