@@ -60,7 +60,7 @@ export function componentSecretEnv(view: PlatformView, c: ResolvedComponent): V1
     env.push(fromSecret(c.databaseSecret.name, c.databaseEnv, c.databaseSecret.key));
   }
   if (c.usesValkey) env.push(fromSecret(view.valkeySecret.name, 'VALKEY_URL', view.valkeySecret.key));
-  if (view.kafkaSasl && view.platform.spec.events) {
+  if (view.kafkaSasl) {
     env.push(
       fromSecret(view.kafkaSasl.secretName, 'KAFKA_SASL_USERNAME', 'username'),
       fromSecret(view.kafkaSasl.secretName, 'KAFKA_SASL_PASSWORD', 'password'),
