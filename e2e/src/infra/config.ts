@@ -9,6 +9,7 @@ export const connectionVars = [
   'KAFKA_BROKERS',
   'KUBECONFIG',
   'COREDNS_ADDR',
+  'REGISTRY_ADDR',
 ] as const;
 export type ConnectionVar = (typeof connectionVars)[number];
 
@@ -39,6 +40,7 @@ export const defaultPorts = {
   kubeScheduler: 17259,
   kwok: 17247,
   coredns: 1053,
+  registry: 15000,
 } as const;
 
 export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {

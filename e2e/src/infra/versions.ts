@@ -14,6 +14,8 @@ export const versions = {
   helm: '3.21.4',
   /** Gateway API CRDs (standard channel, with GRPCRoute) that route tests install from the Go module. */
   gatewayApi: '1.4.1',
+  /** CNCF distribution (the registry) Go module: where the harness pushes the images and the node pulls them. */
+  registry: '3.1.2',
 } as const;
 
 /** The staging modules of k8s.io/kubernetes that need a replace to their published v0.x twin. */

@@ -6,6 +6,7 @@ import { kafka } from './kafka.ts';
 import { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './kube.ts';
 import { lua } from './lua.ts';
 import { postgres } from './postgres.ts';
+import { registry } from './registry.ts';
 import { valkey } from './valkey.ts';
 
 export const servers: readonly ServerDef[] = [
@@ -21,6 +22,7 @@ export const servers: readonly ServerDef[] = [
   coredns,
   helm,
   lua,
+  registry,
 ];
 
 /** Names that stand for several servers. */

@@ -1,0 +1,146 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type ImageDef, workspaceRuntime } from './catalogue.ts';
+import type { TarEntry } from './tar.ts';
+import { merged, treeEntries, withParents } from './tree.ts';
+
+/** Where the application lives inside every image. */
+export const APP_DIR = '/app';
+
+interface LockPackage {
+  readonly link?: boolean;
+  readonly resolved?: string;
+  readonly dependencies?: Record<string, string>;
+  readonly optionalDependencies?: Record<string, string>;
+  readonly peerDependencies?: Record<string, string>;
+  readonly peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+export interface Lockfile {
+  readonly packages: Readonly<Record<string, LockPackage>>;
+}
+
+export interface Closure {
+  /** Install locations (`node_modules/x`, `services/kit`) of everything the workspace needs at run time. */
+  readonly packages: readonly string[];
+  /** Workspace links: `node_modules/@girok/kit` → `services/kit`. */
+  readonly links: ReadonlyMap<string, string>;
+}
+
+/**
+ * The production dependency closure of a workspace, read from package-lock.json the way Node
+ * resolves: from a package's folder up through every enclosing node_modules. devDependencies are
+ * never followed; optional ones that npm did not install for this platform are skipped.
+ */
+export function productionClosure(
+  lock: Lockfile,
+  workspace: string,
+  installed: (location: string) => boolean,
+): Closure {
+  const packages = new Set<string>();
+  const links = new Map<string, string>();
+  const queue = [workspace];
+  while (queue.length > 0) {
+    const location = queue.shift() ?? '';
+    if (packages.has(location) || links.has(location)) continue;
+    const entry = lock.packages[location];
+    if (!entry) throw new Error(`package-lock.json has no entry ${location}`);
+    if (entry.link) {
+      links.set(location, entry.resolved ?? '');
+      queue.push(entry.resolved ?? '');
+      continue;
+    }
+    packages.add(location);
+    const optional = new Set([
+      ...Object.keys(entry.optionalDependencies ?? {}),
+      ...Object.entries(entry.peerDependenciesMeta ?? {})
+        .filter(([, meta]) => meta.optional)
+        .map(([name]) => name),
+    ]);
+    const names = new Set([
+      ...Object.keys(entry.dependencies ?? {}),
+      ...Object.keys(entry.optionalDependencies ?? {}),
+      ...Object.keys(entry.peerDependencies ?? {}),
+    ]);
+    for (const name of [...names].sort()) {
+      const found = resolveFrom(lock, location, name);
+      if (found && installed(found)) queue.push(found);
+      else if (!optional.has(name)) {
+        throw new Error(`${location || 'the root'} needs ${name}, which is not installed: run \`npm ci\``);
+      }
+    }
+  }
+  return { packages: [...packages].sort(), links };
+}
+
+/** Node's lookup: <dir>/node_modules/<name> for the package's folder and each folder above it. */
+function resolveFrom(lock: Lockfile, location: string, name: string): string | undefined {
+  for (let dir = location; ; dir = path.posix.dirname(dir)) {
+    if (dir === '.') dir = '';
+    if (path.posix.basename(dir) !== 'node_modules') {
+      const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
+      if (lock.packages[candidate]) return candidate;
+    }
+    if (dir === '') return undefined;
+  }
+}
+
+/** Type declarations, source maps and tests: nothing the process reads. */
+const notRuntime = /(\.d\.[cm]?ts|\.map|\.tsbuildinfo)$/;
+const testFile = /\.test\.[cm]?[jt]s$/;
+
+/** The app layer of one image: its workspace, the workspaces it uses, and their production dependencies. */
+export function appEntries(repoRoot: string, lock: Lockfile, image: ImageDef): TarEntry[] {
+  const closure = productionClosure(lock, image.workspace, (location) =>
+    fs.existsSync(path.join(repoRoot, location)),
+  );
+  const app = APP_DIR.slice(1);
+  const entries: TarEntry[] = [];
+  for (const location of closure.packages) {
+    const from = path.join(repoRoot, location);
+    const runtime =
+      location.startsWith('node_modules/') || location.includes('/node_modules/')
+        ? undefined
+        : workspaceRuntime[location];
+    if (runtime) {
+      entries.push({
+        type: 'file',
+        path: `${app}/${location}/package.json`,
+        mode: 0o644,
+        data: fs.readFileSync(path.join(from, 'package.json')),
+      });
+      for (const folder of runtime) {
+        if (!fs.existsSync(path.join(from, folder))) {
+          throw new Error(
+            `${location}/${folder} is missing: run \`npm run build\` (./girok images does) first`,
+          );
+        }
+        entries.push(
+          ...treeEntries(
+            path.join(from, folder),
+            `${app}/${location}/${folder}`,
+            (rel) => !notRuntime.test(rel) && !testFile.test(rel),
+          ),
+        );
+      }
+    } else if (!location.includes('node_modules/')) {
+      throw new Error(
+        `the workspace ${location} has no runtime folders in images/src/catalogue.ts (workspaceRuntime)`,
+      );
+    } else {
+      // Nested node_modules are closure entries of their own, placed where npm put them.
+      entries.push({ type: 'dir', path: `${app}/${location}`, mode: 0o755 });
+      entries.push(
+        ...treeEntries(from, `${app}/${location}`, (rel) => rel !== 'node_modules' && !notRuntime.test(rel)),
+      );
+    }
+  }
+  for (const [link, target] of closure.links) {
+    const at = `${app}/${link}`;
+    entries.push({
+      type: 'symlink',
+      path: at,
+      target: path.posix.relative(path.posix.dirname(at), `${app}/${target}`),
+    });
+  }
+  return merged(withParents(entries));
+}
