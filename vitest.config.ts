@@ -22,6 +22,7 @@ export default defineConfig({
       './services/audit/vitest.config.ts',
       './operator/vitest.config.ts',
       './e2e/platform/vitest.config.ts',
+      './images/vitest.config.ts',
     ],
     reporters: ['default', './scripts/summary-reporter.ts'],
   },

@@ -59,13 +59,15 @@ export function viewOf(platform: GirokPlatform): PlatformView {
     },
     components: components.map((c) => {
       const spec = platform.spec.services?.[c.key] ?? {};
+      // A pinned digest is what runs (ADR 0017); the version tag names the release otherwise.
+      const digest = platform.spec.imageDigests?.[c.key];
       return {
         ...c,
         objectName: `${name}-${c.name}`,
         serviceAccountName: `${serviceAccountPrefix(name)}${c.workload}`,
         replicas: spec.replicas ?? DEFAULT_REPLICAS,
         spec,
-        image: `${registry}/${c.image}:${tag}`,
+        image: digest ? `${registry}/${c.image}@${digest}` : `${registry}/${c.image}:${tag}`,
         ...(c.databaseEnv
           ? {
               databaseSecret: {
