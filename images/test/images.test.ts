@@ -20,7 +20,7 @@ let built: BuildResult;
 const digestOf = (ref: string) => built.images.find((i) => i.ref === ref)?.digest;
 
 const skopeoJson = (args: string[]) => {
-  const result = spawnSync('skopeo', args, { encoding: 'utf8' });
+  const result = spawnSync(infraEnv('SKOPEO'), args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`skopeo ${args.join(' ')}: ${result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, unknown>;
 };

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { exec } from '@girok/e2e/infra';
+import { exec, infraEnv } from '@girok/e2e/infra';
 
 export interface RunResult {
   readonly status: number | null;
@@ -14,7 +14,7 @@ export interface RunResult {
  */
 export async function unpack(layout: string, ref: string, bundle: string): Promise<void> {
   fs.rmSync(bundle, { recursive: true, force: true });
-  await exec('umoci', ['unpack', '--image', `${layout}:${ref}`, bundle]);
+  await exec(infraEnv('UMOCI'), ['unpack', '--image', `${layout}:${ref}`, bundle]);
 }
 
 interface RuntimeSpec {
@@ -45,11 +45,11 @@ export function runBundle(
   spec.process.env.push(...(change.env ?? []));
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
   // Node as the container's pid 1 ignores SIGTERM: a run that hangs is killed, then deleted.
-  const result = spawnSync('runc', ['run', '--bundle', bundle, id], {
+  const result = spawnSync(infraEnv('RUNC'), ['run', '--bundle', bundle, id], {
     encoding: 'utf8',
     timeout: 60_000,
     killSignal: 'SIGKILL',
   });
-  spawnSync('runc', ['delete', '--force', id]);
+  spawnSync(infraEnv('RUNC'), ['delete', '--force', id]);
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }

@@ -5,6 +5,7 @@ import { helm } from './helm.ts';
 import { kafka } from './kafka.ts';
 import { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './kube.ts';
 import { lua } from './lua.ts';
+import { ociTools } from './oci-tools.ts';
 import { postgres } from './postgres.ts';
 import { registry } from './registry.ts';
 import { valkey } from './valkey.ts';
@@ -23,6 +24,7 @@ export const servers: readonly ServerDef[] = [
   helm,
   lua,
   registry,
+  ociTools,
 ];
 
 /** Names that stand for several servers. */
