@@ -13,6 +13,7 @@ export default defineConfig({
       { test: { name: 'auth-bff:unit', root: './services/auth-bff', include: ['src/**/*.test.ts'] } },
       { test: { name: 'legal:unit', root: './services/legal', include: ['src/**/*.test.ts'] } },
       { test: { name: 'audit:unit', root: './services/audit', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'images:unit', root: './images', include: ['src/**/*.test.ts'] } },
       './e2e/vitest.config.ts',
       './services/kit/vitest.config.ts',
       './services/identity/vitest.config.ts',

@@ -9,6 +9,9 @@ export const APP_DIR = '/app';
 
 interface LockPackage {
   readonly link?: boolean;
+  /** Needed only by devDependencies (`dev`), or by them and as someone's optional dependency (`devOptional`). */
+  readonly dev?: boolean;
+  readonly devOptional?: boolean;
   readonly resolved?: string;
   readonly dependencies?: Record<string, string>;
   readonly optionalDependencies?: Record<string, string>;
@@ -63,6 +66,10 @@ export function productionClosure(
     ]);
     for (const name of [...names].sort()) {
       const found = resolveFrom(lock, location, name);
+      const entryFound = found ? lock.packages[found] : undefined;
+      // An optional package installed only for the tooling (typescript, an optional peer of
+      // @nestjs/graphql's compiler plugin) is left out, as `npm ci --omit=dev` would.
+      if (optional.has(name) && (entryFound?.dev || entryFound?.devOptional)) continue;
       if (found && installed(found)) queue.push(found);
       else if (!optional.has(name)) {
         throw new Error(`${location || 'the root'} needs ${name}, which is not installed: run \`npm ci\``);
