@@ -100,47 +100,12 @@ export function appEntries(repoRoot: string, lock: Lockfile, image: ImageDef): T
   const closure = productionClosure(lock, image.workspace, (location) =>
     fs.existsSync(path.join(repoRoot, location)),
   );
+  const entries = closure.packages.flatMap((location) =>
+    location.startsWith('node_modules/') || location.includes('/node_modules/')
+      ? installedPackage(repoRoot, location)
+      : workspacePackage(repoRoot, location),
+  );
   const app = APP_DIR.slice(1);
-  const entries: TarEntry[] = [];
-  for (const location of closure.packages) {
-    const from = path.join(repoRoot, location);
-    const runtime =
-      location.startsWith('node_modules/') || location.includes('/node_modules/')
-        ? undefined
-        : workspaceRuntime[location];
-    if (runtime) {
-      entries.push({
-        type: 'file',
-        path: `${app}/${location}/package.json`,
-        mode: 0o644,
-        data: fs.readFileSync(path.join(from, 'package.json')),
-      });
-      for (const folder of runtime) {
-        if (!fs.existsSync(path.join(from, folder))) {
-          throw new Error(
-            `${location}/${folder} is missing: run \`npm run build\` (./girok images does) first`,
-          );
-        }
-        entries.push(
-          ...treeEntries(
-            path.join(from, folder),
-            `${app}/${location}/${folder}`,
-            (rel) => !notRuntime.test(rel) && !testFile.test(rel),
-          ),
-        );
-      }
-    } else if (!location.includes('node_modules/')) {
-      throw new Error(
-        `the workspace ${location} has no runtime folders in images/src/catalogue.ts (workspaceRuntime)`,
-      );
-    } else {
-      // Nested node_modules are closure entries of their own, placed where npm put them.
-      entries.push({ type: 'dir', path: `${app}/${location}`, mode: 0o755 });
-      entries.push(
-        ...treeEntries(from, `${app}/${location}`, (rel) => rel !== 'node_modules' && !notRuntime.test(rel)),
-      );
-    }
-  }
   for (const [link, target] of closure.links) {
     const at = `${app}/${link}`;
     entries.push({
@@ -150,4 +115,50 @@ export function appEntries(repoRoot: string, lock: Lockfile, image: ImageDef): T
     });
   }
   return merged(withParents(entries));
+}
+
+/** An npm package, whole but for its types and maps; a nested node_modules is a closure entry of its own. */
+function installedPackage(repoRoot: string, location: string): TarEntry[] {
+  const into = `${APP_DIR.slice(1)}/${location}`;
+  return [
+    { type: 'dir', path: into, mode: 0o755 },
+    ...treeEntries(
+      path.join(repoRoot, location),
+      into,
+      (rel) => rel !== 'node_modules' && !notRuntime.test(rel),
+    ),
+  ];
+}
+
+/** A workspace package: its package.json and the folders that run (catalogue.ts), without tests. */
+function workspacePackage(repoRoot: string, location: string): TarEntry[] {
+  const runtime = workspaceRuntime[location];
+  if (!runtime) {
+    throw new Error(
+      `the workspace ${location} has no runtime folders in images/src/catalogue.ts (workspaceRuntime)`,
+    );
+  }
+  const from = path.join(repoRoot, location);
+  const into = `${APP_DIR.slice(1)}/${location}`;
+  const entries: TarEntry[] = [
+    {
+      type: 'file',
+      path: `${into}/package.json`,
+      mode: 0o644,
+      data: fs.readFileSync(path.join(from, 'package.json')),
+    },
+  ];
+  for (const folder of runtime) {
+    if (!fs.existsSync(path.join(from, folder))) {
+      throw new Error(`${location}/${folder} is missing: run \`npm run build\` (./girok images does) first`);
+    }
+    entries.push(
+      ...treeEntries(
+        path.join(from, folder),
+        `${into}/${folder}`,
+        (rel) => !notRuntime.test(rel) && !testFile.test(rel),
+      ),
+    );
+  }
+  return entries;
 }

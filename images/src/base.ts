@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { exec, type Progress } from '@girok/e2e/infra';
 import type { TarEntry } from './tar.ts';
-import { merged, treeEntries } from './tree.ts';
+import { merged, treeEntries, withParents } from './tree.ts';
 
 /** The user every image runs as (distroless's `nonroot`). */
 export const NONROOT = 65532;
@@ -66,7 +66,7 @@ export async function baseInputs(
       data: fs.readFileSync(path.join(nodeHome, 'LICENSE')),
     },
   );
-  return { debs, nodeVersion, entries: merged(entries) };
+  return { debs, nodeVersion, entries: merged(withParents(entries)) };
 }
 
 /** Downloads the candidate version of each package unless its .deb is in the cache already. */
