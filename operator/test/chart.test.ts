@@ -21,6 +21,24 @@ describe('the girok-operator Helm chart', () => {
     ).rejects.toThrow(/replicaCount/);
   });
 
+  it('references the image by digest when image.digest is set, else by tag', async () => {
+    const digest = `sha256:${'0f'.repeat(32)}`;
+    const image = async (...set: string[]) =>
+      /image: "([^"]+)"/.exec(
+        await exec(infraEnv('HELM'), [
+          'template',
+          'girok-operator',
+          chart,
+          '--kube-version',
+          versions.kubernetes,
+          ...set,
+        ]),
+      )?.[1];
+    expect(await image('--set', `image.digest=${digest}`)).toBe(`ghcr.io/girok/operator@${digest}`);
+    expect(await image('--set', 'image.tag=1.2.3')).toBe('ghcr.io/girok/operator:1.2.3');
+    await expect(image('--set', 'image.digest=latest')).rejects.toThrow(/digest/);
+  });
+
   it('renders manifests the API server accepts, with two replicas and least-privilege RBAC', async () => {
     const rendered = await exec(infraEnv('HELM'), [
       'template',

@@ -8,3 +8,11 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 app.kubernetes.io/name: girok-operator
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
+{{- /* By digest when one is given (what CI and the end-to-end suite pin), else by tag. */ -}}
+{{- define "girok-operator.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+{{- end }}

@@ -9,6 +9,7 @@ export const connectionVars = [
   'KAFKA_BROKERS',
   'KUBECONFIG',
   'COREDNS_ADDR',
+  'REGISTRY_ADDR',
 ] as const;
 export type ConnectionVar = (typeof connectionVars)[number];
 
@@ -56,6 +57,7 @@ export const defaultPorts = {
   kubeletHealthz: 17251,
   kubeProxyHealthz: 17252,
   kubeProxyMetrics: 17253,
+  registry: 15000,
 } as const;
 
 export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {

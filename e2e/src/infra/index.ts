@@ -5,7 +5,7 @@ export { Infra } from './infra.ts';
 export { infraEnv } from './infra-env.ts';
 export { goModuleDir } from './install/go.ts';
 export { exec, freePort } from './proc.ts';
-export { stderrProgress } from './progress.ts';
+export { type Progress, stderrProgress } from './progress.ts';
 export { startCoreDns } from './servers/coredns.ts';
 export { kwokNamespaceAnnotations } from './servers/kube.ts';
 export { resolveA } from './servers/probes.ts';

@@ -22,6 +22,8 @@ export const versions = {
   argoCd: '3.5.8',
   /** The Lua interpreter Argo CD runs health checks with: the version its go.mod (3.5.8) requires. */
   gopherLua: '1.1.2',
+  /** CNCF distribution (the registry) Go module: where the harness pushes the images and the node pulls them. */
+  registry: '3.1.2',
 } as const;
 
 /** The staging modules of k8s.io/kubernetes that need a replace to their published v0.x twin. */

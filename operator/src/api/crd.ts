@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { GROUP, KIND, PLURAL, VERSION } from './platform.ts';
+import { componentKeys, GROUP, KIND, PLURAL, VERSION } from './platform.ts';
 
 /** OpenAPI v3 schema as the API server reads it (the client library's model renames the x- keys). */
 interface V1JSONSchemaProps {
@@ -106,6 +106,17 @@ const spec: V1JSONSchemaProps = {
       minLength: 1,
       maxLength: 200,
       description: 'Registry and path prefix, e.g. ghcr.io/girok.',
+    },
+    imageDigests: {
+      type: 'object',
+      description:
+        'Image digests per component (keys as in services), e.g. what `./girok images --push` prints. A pinned component runs <imageRegistry>/<image>:<version>@<digest> (the digest is what runs; the tag keeps a version change a rollout); the others <imageRegistry>/<image>:<version>.',
+      properties: Object.fromEntries(
+        componentKeys.map((key) => [
+          key,
+          { type: 'string', pattern: '^sha256:[a-f0-9]{64}$', description: `Digest of the ${key} image.` },
+        ]),
+      ),
     },
     services: {
       type: 'object',

@@ -7,7 +7,7 @@ export const PLURAL = 'girokplatforms';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** The components of the platform, as the spec names them. */
-const componentKeys = ['identity', 'auth', 'legal', 'authBff', 'audit'] as const;
+export const componentKeys = ['identity', 'auth', 'legal', 'authBff', 'audit'] as const;
 export type ComponentKey = (typeof componentKeys)[number];
 
 export interface SecretKeyRef {
@@ -34,6 +34,8 @@ export interface GirokPlatformSpec {
   domain: string;
   version: string;
   imageRegistry: string;
+  /** Pins components to image digests (`sha256:…`); a pinned one is pulled by digest, not by `version`. */
+  imageDigests?: Partial<Record<ComponentKey, string>>;
   services?: Partial<Record<ComponentKey, ComponentSpec>>;
   gateway?: {
     enabled?: boolean;

@@ -16,7 +16,8 @@ import {
 import { componentSecretEnv } from './secrets.ts';
 
 const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
-const RUN_AS = 10001;
+/** The images' `nonroot` user (ADR 0017): its home folder and files are its own. */
+const RUN_AS = 65532;
 
 /** The API server stores quantities as strings; writing them so keeps desired and live comparable. */
 const quantities = (r: NonNullable<ResolvedComponent['spec']['resources']>): V1ResourceRequirements => {

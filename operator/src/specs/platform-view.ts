@@ -83,13 +83,16 @@ export function viewOf(platform: GirokPlatform): PlatformView {
     },
     components: components.map((c) => {
       const spec = platform.spec.services?.[c.key] ?? {};
+      // A pinned digest is what runs (ADR 0017); the version tag names the release otherwise.
+      const digest = platform.spec.imageDigests?.[c.key];
       return {
         ...c,
         objectName: `${name}-${c.name}`,
         serviceAccountName: `${serviceAccountPrefix(name)}${c.workload}`,
         replicas: spec.replicas ?? DEFAULT_REPLICAS,
         spec,
-        image: `${registry}/${c.image}:${tag}`,
+        // Tag and digest both: the digest is what runs, the tag keeps a version change a rollout.
+        image: `${registry}/${c.image}:${tag}${digest ? `@${digest}` : ''}`,
         keysSecretName: `${name}-${c.name}-keys`,
         // Without the CoreDNS snippet the zone's names resolve nowhere: the Service's name then.
         host: platform.spec.dns?.enabled === false ? `${name}-${c.name}` : `${c.name}.svc-${env}.${domain}`,

@@ -75,12 +75,21 @@ describe('Deployment', () => {
     expect(componentDeployment(view, component(view, 'auth')).spec?.replicas).toBe(5);
   });
 
+  it('runs registry/image:version@digest for a component pinned in imageDigests, the others by version', () => {
+    const digest = `sha256:${'a1'.repeat(32)}`;
+    const view = viewOf(platformFixture({ imageDigests: { authBff: digest } }));
+    const image = (key: string) =>
+      componentDeployment(view, component(view, key)).spec?.template.spec?.containers[0]?.image;
+    expect(image('authBff')).toBe(`ghcr.io/girok/auth-bff:1.4.2@${digest}`);
+    expect(image('legal')).toBe('ghcr.io/girok/legal-service:1.4.2');
+  });
+
   it('runs as non-root on a read-only root filesystem with no privilege escalation', () => {
     const view = viewOf(platformFixture());
     const pod = componentDeployment(view, component(view, 'legal')).spec?.template.spec;
     expect(pod?.securityContext).toMatchObject({
       runAsNonRoot: true,
-      runAsUser: 10001,
+      runAsUser: 65532,
       seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(pod?.containers[0]?.securityContext).toEqual({

@@ -6,7 +6,9 @@ import { kafka } from './kafka.ts';
 import { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './kube.ts';
 import { lua } from './lua.ts';
 import { containerd, kubelet, kubeProxy } from './node.ts';
+import { ociTools } from './oci-tools.ts';
 import { postgres } from './postgres.ts';
+import { registry } from './registry.ts';
 import { valkey } from './valkey.ts';
 
 export const servers: readonly ServerDef[] = [
@@ -25,6 +27,8 @@ export const servers: readonly ServerDef[] = [
   kubeProxy,
   helm,
   lua,
+  registry,
+  ociTools,
 ];
 
 /** Names that stand for several servers. */

@@ -1,0 +1,3 @@
+import { infraGlobalSetup } from '@girok/e2e/infra';
+
+export default infraGlobalSetup(['registry', 'oci-tools']);
