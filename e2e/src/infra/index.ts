@@ -9,5 +9,6 @@ export { type Progress, stderrProgress } from './progress.ts';
 export { startCoreDns } from './servers/coredns.ts';
 export { kwokNamespaceAnnotations } from './servers/kube.ts';
 export { resolveA } from './servers/probes.ts';
+export { type CertificateRequest, issueTestCertificate, type TestCertificate } from './test-ca.ts';
 export { versions } from './versions.ts';
 export { infraGlobalSetup } from './vitest-setup.ts';

@@ -7,6 +7,7 @@ import { ensureDebianPackages } from '../install/debian.ts';
 import { goBuildWrapper, goInstall, goModuleDir } from '../install/go.ts';
 import { exec, startDaemon } from '../proc.ts';
 import { logFile, pidFile, type ServerContext, type ServerDef, serverDir, toolDir } from '../server.ts';
+import { issueTestCertificate } from '../test-ca.ts';
 import { kubernetesStagingModules, versions } from '../versions.ts';
 import { httpGet, httpsGetInsecure } from './probes.ts';
 
@@ -190,72 +191,20 @@ export const kubeApiserver: ServerDef = {
  * own self-signed one would name only its advertise address.
  */
 async function servingCertificate(ctx: ServerContext): Promise<void> {
-  const options = { logFile: logFile(ctx, 'kube-apiserver') };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  await exec(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      pki(ctx, 'ca.key'),
-      '-out',
-      pki(ctx, 'ca.crt'),
-      '-days',
-      '365',
-      '-subj',
-      '/CN=girok-infra-ca',
+  await issueTestCertificate({
+    dir: pki(ctx, ''),
+    name: 'apiserver',
+    commonName: 'kube-apiserver',
+    dnsNames: [
+      'localhost',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local',
     ],
-    options,
-  );
-  await exec(
-    'openssl',
-    [
-      'req',
-      ...ec,
-      '-keyout',
-      pki(ctx, 'apiserver.key'),
-      '-out',
-      pki(ctx, 'apiserver.csr'),
-      '-subj',
-      '/CN=kube-apiserver',
-    ],
-    options,
-  );
-  const names = [
-    'localhost',
-    'kubernetes',
-    'kubernetes.default',
-    'kubernetes.default.svc',
-    'kubernetes.default.svc.cluster.local',
-  ];
-  const ips = ['127.0.0.1', hostAddress, firstServiceIp];
-  fs.writeFileSync(
-    pki(ctx, 'apiserver.ext'),
-    `subjectAltName=${[...ips.map((ip) => `IP:${ip}`), ...names.map((n) => `DNS:${n}`)].join(',')}\nextendedKeyUsage=serverAuth\n`,
-  );
-  await exec(
-    'openssl',
-    [
-      'x509',
-      '-req',
-      '-in',
-      pki(ctx, 'apiserver.csr'),
-      '-CA',
-      pki(ctx, 'ca.crt'),
-      '-CAkey',
-      pki(ctx, 'ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '365',
-      '-extfile',
-      pki(ctx, 'apiserver.ext'),
-      '-out',
-      pki(ctx, 'apiserver.crt'),
-    ],
-    options,
-  );
+    ips: ['127.0.0.1', hostAddress, firstServiceIp],
+    logFile: logFile(ctx, 'kube-apiserver'),
+  });
 }
 
 /** The `kubernetes` Service's ClusterIP: the first address of the Service range. */
