@@ -39,7 +39,12 @@ export const defaultPorts = {
   kubeScheduler: 17259,
   kwok: 17247,
   coredns: 1053,
+  /** Traefik's own API (ping); its entrypoints listen on the host address's 443 and 80. */
+  gatewayAdmin: 18088,
 } as const;
+
+/** The host's address on `lo` that Pods reach host processes at (see host-address.ts). */
+export const hostAddress = '10.250.0.1';
 
 export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {
   const cacheHome = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');

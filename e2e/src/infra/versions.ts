@@ -12,6 +12,11 @@ export const versions = {
   kwok: '0.8.0',
   coredns: '1.14.7',
   helm: '3.21.4',
+  /**
+   * Traefik, the Gateway API controller of the tests (ADR 0016): the newest v3 built on the Gateway
+   * API 1.4 types; 3.7 needs a nested module (dynamic/ext) the proxy does not serve.
+   */
+  traefik: '3.6.12',
   /** Gateway API CRDs (standard channel, with GRPCRoute) that route tests install from the Go module. */
   gatewayApi: '1.4.1',
 } as const;

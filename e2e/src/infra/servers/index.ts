@@ -1,6 +1,7 @@
 import type { ServerDef } from '../server.ts';
 import { clickhouse } from './clickhouse.ts';
 import { coredns } from './coredns.ts';
+import { gateway } from './gateway.ts';
 import { helm } from './helm.ts';
 import { kafka } from './kafka.ts';
 import { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './kube.ts';
@@ -19,6 +20,7 @@ export const servers: readonly ServerDef[] = [
   kubeScheduler,
   kwok,
   coredns,
+  gateway,
   helm,
   lua,
 ];
