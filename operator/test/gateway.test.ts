@@ -347,7 +347,7 @@ describe('the Gateway and routes, programmed by Traefik and reached by name over
       return a.status === 200 && a;
     });
     expect(JSON.parse(answer.body)).toEqual({ backend: 'rest' });
-    expect(seen.at(-1)).toMatchObject({ method: exact.method, url: exact.path.value });
+    expect(seen.at(-1)).toMatchObject({ method: exact.method, url: exact.path.value, forwardedFor: host });
     const before = seen.length;
     expect((await request(`https://${view.hosts.api}/metrics`, 'GET')).status).toBe(404);
     expect((await request(`https://${view.hosts.api}/v1/not-in-the-contract`, 'GET')).status).toBe(404);
