@@ -79,7 +79,7 @@ export const gateway: ServerDef = {
   install: (ctx) =>
     goBuildWrapper(ctx.progress, {
       what: `Traefik ${versions.traefik}`,
-      coldEstimate: 'about 9 min',
+      coldEstimate: 'up to an hour',
       workDir: path.join(ctx.config.cacheDir, 'build', `traefik-${versions.traefik}`),
       goMod: traefikGoMod(versions.traefik),
       packages: ['github.com/traefik/traefik/v3/cmd/traefik'],
