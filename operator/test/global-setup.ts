@@ -1,3 +1,3 @@
 import { infraGlobalSetup } from '@girok/e2e/infra';
 
-export default infraGlobalSetup(['kube', 'kafka', 'coredns', 'helm', 'lua']);
+export default infraGlobalSetup(['kube', 'kafka', 'coredns', 'gateway', 'helm', 'lua']);

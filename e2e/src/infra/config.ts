@@ -58,6 +58,8 @@ export const defaultPorts = {
   kubeProxyHealthz: 17252,
   kubeProxyMetrics: 17253,
   registry: 15000,
+  /** Traefik's own API (ping); its entrypoints listen on the host address's 443 and 80. */
+  gatewayAdmin: 18088,
 } as const;
 
 export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {

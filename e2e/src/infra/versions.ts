@@ -16,6 +16,11 @@ export const versions = {
   cniPlugins: '1.9.1',
   coredns: '1.14.7',
   helm: '3.21.4',
+  /**
+   * Traefik, the Gateway API controller of the tests (ADR 0016): the newest v3 built on the Gateway
+   * API 1.4 types; 3.7 needs a nested module (dynamic/ext) the proxy does not serve.
+   */
+  traefik: '3.6.12',
   /** Gateway API CRDs (standard channel, with GRPCRoute) that route tests install from the Go module. */
   gatewayApi: '1.4.1',
   /** Argo CD, whose CRDs the Application manifests are applied against (3.6 needs Go 1.27). */

@@ -131,7 +131,10 @@ const spec: V1JSONSchemaProps = {
     gateway: {
       type: 'object',
       properties: {
-        enabled: { type: 'boolean', description: 'Create the Gateway and its routes (default false).' },
+        enabled: {
+          type: 'boolean',
+          description: 'Create the Gateway and its routes (default: true once tlsSecretName is set).',
+        },
         className: {
           type: 'string',
           minLength: 1,

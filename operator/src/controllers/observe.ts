@@ -109,7 +109,11 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
 
   let routesReady: ConditionState;
   if (!seen.routes)
-    routesReady = { status: 'True', reason: 'GatewayDisabled', message: 'spec.gateway.enabled is not true' };
+    routesReady = {
+      status: 'True',
+      reason: 'GatewayDisabled',
+      message: 'the gateway is off (spec.gateway has no tlsSecretName, or enabled: false)',
+    };
   else if (seen.routesError)
     routesReady = { status: 'False', reason: 'RoutesNotApplied', message: seen.routesError };
   else {

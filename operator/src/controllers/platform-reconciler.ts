@@ -2,7 +2,12 @@ import type { KubernetesObject, V1Deployment, V1Pod, V1Secret } from '@kubernete
 import { FINALIZER, type GirokPlatform, PAUSED_ANNOTATION } from '../api/platform.ts';
 import { type Cluster, describeRef, FIELD_MANAGER, KindNotServedError, refOf } from '../k8s/cluster.ts';
 import { differences, needsApply, withAppliedHash } from '../k8s/compare.ts';
-import { type CorednsSnippet, corednsConfigMap } from '../specs/coredns.ts';
+import {
+  type CorednsSnippet,
+  corednsConfigMap,
+  gatewayAddresses,
+  publicHostRules,
+} from '../specs/coredns.ts';
 import { type DesiredState, desiredState } from '../specs/desired.ts';
 import { GATEWAY_API } from '../specs/gateway.ts';
 import { INSTANCE_LABEL, MANAGED_BY, type PlatformView } from '../specs/platform-view.ts';
@@ -111,7 +116,16 @@ export class PlatformReconciler {
       );
     }
     await this.prune(platform, desired, live);
-    const dns = desired.dns ? await this.writeDns(platform, desired.dns, desired.dns.content) : undefined;
+    // The public hosts answer with the addresses the Gateway's controller reported (none yet: no answer).
+    const gateway = desired.children.find((c) => c.kind === 'Gateway');
+    const dns = desired.dns
+      ? await this.writeDns(
+          platform,
+          desired.dns,
+          desired.dns.content +
+            (gateway ? publicHostRules(desired.view, gatewayAddresses(live.get(keyOf(gateway)))) : ''),
+        )
+      : undefined;
     const topics = desired.topics ? await this.convergeTopics(platform, desired) : undefined;
 
     const deployments = new Map(

@@ -9,7 +9,14 @@ export interface GatewayApiObject extends KubernetesObject {
   spec: Record<string, unknown>;
 }
 
-const enabled = (view: PlatformView) => view.platform.spec.gateway?.enabled === true;
+/**
+ * On once the spec names the TLS Secret its HTTPS listeners serve (without one no listener can
+ * work), unless `enabled: false`; `enabled: true` without a Secret the CRD refuses.
+ */
+const enabled = (view: PlatformView) => {
+  const gateway = view.platform.spec.gateway;
+  return gateway?.enabled ?? gateway?.tlsSecretName !== undefined;
+};
 const meta = (view: PlatformView, name: string) => ({
   name,
   namespace: view.namespace,

@@ -9,7 +9,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { components } from './catalogue.ts';
 import { componentConfigMap } from './configmap.ts';
-import { corednsSnippet } from './coredns.ts';
+import { corednsSnippet, publicHostRules } from './coredns.ts';
 import { componentDeployment } from './deployment.ts';
 import { desiredState } from './desired.ts';
 import { platformFixture } from './fixtures.ts';
@@ -366,6 +366,13 @@ describe('Gateway API', () => {
     expect(grpcRoute(view)).toBeUndefined();
   });
 
+  it('is on once the TLS Secret is named, unless enabled is false', () => {
+    const on = viewOf(platformFixture({ gateway: { className: 'traefik', tlsSecretName: 'girok-tls' } }));
+    expect(platformGateway(on)?.spec.gatewayClassName).toBe('traefik');
+    const off = viewOf(platformFixture({ gateway: { enabled: false, tlsSecretName: 'girok-tls' } }));
+    expect(platformGateway(off)).toBeUndefined();
+  });
+
   it('terminates TLS for the gRPC, REST and BFF hosts with the referenced Secret', () => {
     const view = viewOf(
       platformFixture({
@@ -496,6 +503,29 @@ describe('CoreDNS snippet', () => {
       'rewrite stop name exact auth-bff.svc-dev.girok.dev girok-auth-bff.girok-dev.svc.cluster.local answer auto',
       'rewrite stop name exact audit.svc-dev.girok.dev girok-audit.girok-dev.svc.cluster.local answer auto',
     ]);
+  });
+
+  it('answers the public hosts with the Gateway’s addresses once it has any', () => {
+    const view = viewOf(platformFixture());
+    expect(publicHostRules(view, [])).toBe('');
+    const hosts = 'api-dev.girok.dev bff-dev.girok.dev grpc-dev.girok.dev';
+    const match = '    match "^(api-dev[.]girok[.]dev|bff-dev[.]girok[.]dev|grpc-dev[.]girok[.]dev)[.]$"';
+    expect(publicHostRules(view, [{ type: 'IPAddress', value: '10.250.0.1' }]).split('\n')).toEqual([
+      `template IN A ${hosts} {`,
+      match,
+      '    answer "{{ .Name }} 60 IN A 10.250.0.1"',
+      '    fallthrough',
+      '}',
+      `template IN AAAA ${hosts} {`,
+      match,
+      '    rcode NOERROR',
+      '    fallthrough',
+      '}',
+      '',
+    ]);
+    expect(publicHostRules(view, [{ type: 'Hostname', value: 'lb.example.net' }])).toContain(
+      'rewrite stop name exact grpc-dev.girok.dev lb.example.net answer auto\n',
+    );
   });
 
   it('must not exist when DNS is disabled, and goes where the spec says', () => {

@@ -1,6 +1,7 @@
 import type { ServerDef } from '../server.ts';
 import { clickhouse } from './clickhouse.ts';
 import { coredns } from './coredns.ts';
+import { gateway } from './gateway.ts';
 import { helm } from './helm.ts';
 import { kafka } from './kafka.ts';
 import { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './kube.ts';
@@ -25,6 +26,7 @@ export const servers: readonly ServerDef[] = [
   containerd,
   kubelet,
   kubeProxy,
+  gateway,
   helm,
   lua,
   registry,

@@ -21,6 +21,14 @@ const etcdBin = (ctx: ServerContext) => path.join(toolDir(ctx, 'etcd', versions.
 const kwokBin = (ctx: ServerContext) => path.join(toolDir(ctx, 'kwok', versions.kwok), 'kwok');
 
 const apiDir = (ctx: ServerContext) => serverDir(ctx, 'kube-apiserver');
+/** How a host process reaches the harness's API server as its admin (the Gateway controller does). */
+export const kubeAccess = (ctx: ServerContext) => ({
+  url: apiUrl(ctx),
+  tokenFile: tokenPath(ctx),
+  caFile: pki(ctx, 'apiserver.crt'),
+  kubeconfig: kubeconfigPath(ctx),
+  kubectl: k8sBin(ctx, 'kubectl'),
+});
 /** The admin credentials every component and test uses. */
 export const kubeconfigPath = (ctx: ServerContext) => path.join(apiDir(ctx), 'admin.kubeconfig');
 const pki = (ctx: ServerContext, file: string) => path.join(apiDir(ctx), 'pki', file);
