@@ -5,7 +5,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { exec, freePort, infraEnv, issueTestCertificate, resolveA, startCoreDns } from '@girok/e2e/infra';
+import { freePort, infraEnv, issueTestCertificate, resolveA, startCoreDns } from '@girok/e2e/infra';
 import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from '@kubernetes/client-node';
 import { HealthImplementation } from 'grpc-health-check';
