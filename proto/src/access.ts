@@ -74,6 +74,13 @@ export function accessOf(method: DescMethod): MethodAccess {
   };
 }
 
+/**
+ * Whether outsiders may call it (through the Gateway): everything but what only the platform's own
+ * workloads may call. One rule for the routes, the network policies and gRPC reflection.
+ */
+export const isPublished = (access: Pick<MethodAccess, 'audience'>): boolean =>
+  access.audience !== Audience.WORKLOADS;
+
 /** The REST face of `method`, or undefined when it has none. */
 export function httpOf(method: DescMethod): MethodHttp | undefined {
   if (!hasOption(method, httpOption)) return undefined;

@@ -5,6 +5,7 @@ import {
   httpOf,
   type MethodAccess,
   type MethodHttp,
+  isPublished as publishedAccess,
 } from '@girok/contracts/access';
 import type { Component } from './catalogue.ts';
 
@@ -30,7 +31,7 @@ export function operationsOf(component: Pick<Component, 'grpcServices'>): Operat
 }
 
 /** What the Gateway may publish: everything not reserved to the platform's own workloads. */
-export const isPublished = (op: Operation): boolean => op.access.audience !== Audience.WORKLOADS;
+export const isPublished = (op: Operation): boolean => publishedAccess(op.access);
 
 /**
  * The workloads that may call a component: those the contract names anywhere on its RPCs, and the

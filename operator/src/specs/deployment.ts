@@ -15,6 +15,10 @@ import {
 } from './platform-view.ts';
 import { componentSecretEnv } from './secrets.ts';
 
+/** How long a stopping Pod keeps serving while the endpoints that still name it catch up. */
+const PRE_STOP_SECONDS = 5;
+/** How long the service then has to finish calls in flight after SIGTERM. */
+const DRAIN_SECONDS = 25;
 const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
 /** The images' `nonroot` user (ADR 0017): its home folder and files are its own. */
 const RUN_AS = 65532;
@@ -51,6 +55,7 @@ export function componentDeployment(view: PlatformView, c: ResolvedComponent): V
           // The default mount is replaced by the two below: the `girok` token the component shows its
           // peers, and the API-server token (with the cluster CA) it reads the issuer's keys with.
           automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: PRE_STOP_SECONDS + DRAIN_SECONDS,
           enableServiceLinks: false,
           securityContext: {
             runAsNonRoot: true,
@@ -77,6 +82,9 @@ export function componentDeployment(view: PlatformView, c: ResolvedComponent): V
               // reads it from the Pod's status into the platform's ComponentsFailing condition.
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'FallbackToLogsOnError',
+              // Until the Gateway and kube-proxy have dropped the Pod from their endpoints, it
+              // keeps serving; only then does SIGTERM start the drain, so a rollout fails no request.
+              lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
               livenessProbe: {
                 httpGet: { path: '/health/live', port: 'http' },
                 periodSeconds: 10,

@@ -51,6 +51,17 @@ export function platformGateway(view: PlatformView): GatewayApiObject | undefine
   };
 }
 
+interface GrpcRouteRule {
+  matches: { method: { type: 'Exact'; service: string; method?: string } }[];
+  backendRefs: { group: string; kind: string; name: string; port: number; weight: number }[];
+}
+
+/** Server reflection, both versions clients still speak. */
+export const REFLECTION_SERVICES = [
+  'grpc.reflection.v1.ServerReflection',
+  'grpc.reflection.v1alpha.ServerReflection',
+];
+
 const parent = (view: PlatformView, sectionName: string) => ({
   group: 'gateway.networking.k8s.io',
   kind: 'Gateway',
@@ -60,11 +71,13 @@ const parent = (view: PlatformView, sectionName: string) => ({
 
 /**
  * One rule per component listing, method by method, the RPCs its contract publishes; a WORKLOADS
- * RPC is never routed, nor gRPC reflection (it would list them) or health (for the kubelet).
+ * RPC is never routed, nor health (for the kubelet). gRPC reflection goes to the first component
+ * that publishes anything: every component's reflection describes the whole published contract and
+ * nothing else (the kit leaves the WORKLOADS RPCs out), so clients such as grpcurl work as is.
  */
 export function grpcRoute(view: PlatformView): GatewayApiObject | undefined {
   if (!enabled(view)) return undefined;
-  const rules = view.components.flatMap((c) => {
+  const rules: GrpcRouteRule[] = view.components.flatMap((c) => {
     const published = operationsOf(c).filter(isPublished);
     if (c.grpcPort === undefined || published.length === 0) return [];
     return [
@@ -76,6 +89,13 @@ export function grpcRoute(view: PlatformView): GatewayApiObject | undefined {
       },
     ];
   });
+  const [first] = rules;
+  if (first !== undefined) {
+    rules.push({
+      matches: REFLECTION_SERVICES.map((service) => ({ method: { type: 'Exact', service } })),
+      backendRefs: first.backendRefs,
+    });
+  }
   return {
     apiVersion: GATEWAY_API,
     kind: 'GRPCRoute',

@@ -175,6 +175,13 @@ describe('Deployment', () => {
     ]);
   });
 
+  it('keeps a stopping Pod serving until its endpoints are gone, then gives it time to drain', () => {
+    const view = viewOf(platformFixture());
+    const pod = componentDeployment(view, component(view, 'authBff')).spec?.template.spec;
+    expect(pod?.containers[0]?.lifecycle?.preStop).toEqual({ sleep: { seconds: 5 } });
+    expect(pod?.terminationGracePeriodSeconds).toBe(30);
+  });
+
   it('runs as its component’s ServiceAccount with a `girok` token projected read-only', () => {
     const view = viewOf(platformFixture({}, 'girok-dev'));
     const pod = componentDeployment(view, component(view, 'authBff')).spec?.template.spec;
@@ -397,7 +404,15 @@ describe('Gateway API', () => {
     const view = viewOf(platformFixture({ gateway: { enabled: true, tlsSecretName: 'girok-tls' } }));
     const route = grpcRoute(view);
     expect(route?.spec.hostnames).toEqual(['grpc-dev.girok.dev']);
-    const rules = route?.spec.rules as GrpcRule[];
+    const all = route?.spec.rules as GrpcRule[];
+    // The last rule sends server reflection (whole service, both versions) to the first component.
+    const reflection = all.at(-1);
+    expect(reflection?.matches.map((m) => m.method)).toEqual([
+      { type: 'Exact', service: 'grpc.reflection.v1.ServerReflection' },
+      { type: 'Exact', service: 'grpc.reflection.v1alpha.ServerReflection' },
+    ]);
+    expect(reflection?.backendRefs).toEqual(all[0]?.backendRefs);
+    const rules = all.slice(0, -1);
     expect(rules.map((r) => r.backendRefs)).toEqual(
       [
         ['girok-identity', 50051],
@@ -422,7 +437,6 @@ describe('Gateway API', () => {
     expect(names).not.toContain('Authenticate');
     expect(names).toContain('GetJwks');
     expect(names).toContain('ListSessions');
-    expect(routed.map((m) => m.service)).not.toContain('grpc.reflection.v1.ServerReflection');
     expect(routed.map((m) => m.service)).not.toContain('grpc.health.v1.Health');
   });
 

@@ -1,6 +1,8 @@
 import { connect } from 'node:http2';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { IdentityService } from '@girok/contracts/identity/v1/identity';
 import {
   type Client,
@@ -263,6 +265,15 @@ describe('gRPC server and client over a real connection', () => {
 
       const file = await reflect(reflection, { fileContainingSymbol: 'girok.identity.v1.IdentityService' });
       expect(file.fileDescriptorResponse?.fileDescriptorProto.length).toBeGreaterThan(0);
+      // It describes what outsiders may call: GetAccount (USER) is there, Authenticate (only the
+      // BFF's workload may call it) is not, as the Gateway does not route it.
+      const methods = (file.fileDescriptorResponse?.fileDescriptorProto ?? [])
+        .map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes))
+        .flatMap((f) => f.service.filter((x) => x.name === 'IdentityService'))
+        .flatMap((x) => x.method.map((m) => m.name));
+      expect(methods).toContain('GetAccount');
+      expect(methods).not.toContain('Authenticate');
+      expect(methods).not.toContain('CreateAccount');
     } finally {
       reflection.close();
     }

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { DescMethod, DescService } from '@bufbuild/protobuf';
-import { accessOf } from '@girok/contracts/access';
+import {
+  createFileRegistry,
+  type DescMethod,
+  type DescService,
+  fromBinary,
+  toBinary,
+} from '@bufbuild/protobuf';
+import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { accessOf, isPublished } from '@girok/contracts/access';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -80,8 +87,9 @@ export class GrpcServer {
     for (const { service, handlers } of options.services) {
       this.#server.addService(grpcServiceDefinition(service), this.#implementation(service, handlers));
     }
-    const reflection = new ReflectionService(reflectionPackage(options.imagePath ?? contractsImagePath()), {
-      services: [...this.#serviceNames, HEALTH_SERVICE],
+    const contracts = publishedContracts(readFileSync(options.imagePath ?? contractsImagePath()));
+    const reflection = new ReflectionService(reflectionPackage(contracts.descriptors), {
+      services: [...contracts.services, HEALTH_SERVICE],
     });
     reflection.addToServer(this.#server);
   }
@@ -175,10 +183,33 @@ function contractsImagePath(): string {
   return createRequire(import.meta.url).resolve('@girok/contracts/image.binpb');
 }
 
-/** The package definition reflection answers from: the contracts image plus grpc.health.v1. */
-function reflectionPackage(imagePath: string) {
+/**
+ * The contracts as outsiders may see them, which is what reflection describes: every service with
+ * only its published methods (a WORKLOADS-only RPC is left out, as the Gateway leaves it out), so
+ * any component answers for the platform's whole public gRPC API and discloses nothing more.
+ */
+export function publishedContracts(image: Uint8Array): { descriptors: Uint8Array; services: string[] } {
+  const set = fromBinary(FileDescriptorSetSchema, image);
+  const registry = createFileRegistry(set);
+  const services: string[] = [];
+  for (const file of set.file) {
+    for (const service of file.service) {
+      const typeName = file.package ? `${file.package}.${service.name}` : service.name;
+      const desc = registry.getService(typeName);
+      const published = new Set(
+        desc?.methods.filter((m) => isPublished(accessOf(m))).map((m) => m.name) ?? [],
+      );
+      service.method = service.method.filter((m) => published.has(m.name));
+      if (service.method.length > 0) services.push(typeName);
+    }
+  }
+  return { descriptors: toBinary(FileDescriptorSetSchema, set), services };
+}
+
+/** The package definition reflection answers from: the published contracts plus grpc.health.v1. */
+function reflectionPackage(descriptors: Uint8Array) {
   return {
-    ...loadFileDescriptorSetFromBuffer(readFileSync(imagePath)),
+    ...loadFileDescriptorSetFromBuffer(Buffer.from(descriptors)),
     ...loadSync(healthProtoPath),
   };
 }
