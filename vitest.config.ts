@@ -24,6 +24,7 @@ export default defineConfig({
       './services/audit/vitest.config.ts',
       './operator/vitest.config.ts',
       './e2e/platform/vitest.config.ts',
+      './e2e/cluster/vitest.config.ts',
       './images/vitest.config.ts',
     ],
     reporters: ['default', './scripts/summary-reporter.ts'],
