@@ -58,7 +58,12 @@ describe('kubectl apply ends in a working platform on a real node', () => {
   const newUser = () => {
     suffix += 1;
     const name = `c${Date.now().toString(36)}${suffix}`;
-    return { email: `${name}@example.com`, username: name, password: 'correct horse battery staple' };
+    return {
+      email: `${name}@example.com`,
+      username: name,
+      password: 'correct horse battery staple',
+      country: 'KR',
+    };
   };
   const digestOf = (repository: string) => {
     const image = pushed.find((p) => p.repository === `girok/${repository}`);
@@ -119,6 +124,8 @@ describe('kubectl apply ends in a working platform on a real node', () => {
       dnsNames: ['*.girok.dev'],
       days: 1,
     });
+    // A run against kept servers starts from a clean namespace (the operator finalizes the platform).
+    await kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=180s');
     await kubectl('create', 'namespace', NS);
     await kubectl(
       '-n',

@@ -25,6 +25,8 @@ const kindOfStatus = (status: number): ErrorKind =>
 export function domainErrorOf(error: GraphQLError): DomainError {
   const original = error.originalError;
   if (original instanceof DomainError) return original;
+  // A request's variables that do not fit the schema are reported wrapped in another GraphQLError.
+  if (original instanceof GraphQLError) return domainErrorOf(original);
   const extensions = (error.extensions ?? {}) as Partial<ErrorExtensions>;
   const code = typeof extensions.code === 'string' ? extensions.code : 'GRAPHQL_VALIDATION_FAILED';
   if (original === undefined || original === null) {
