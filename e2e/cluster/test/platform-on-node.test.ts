@@ -8,6 +8,7 @@ import { buildImages, defaultBuildOptions, type PushedImage, pushImages } from '
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createPolicy } from '@girok/kit/resilience';
 import { status as GrpcStatus, Metadata } from '@grpc/grpc-js';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterNetwork, clusterBrowser, ReflectionClient, resolveThrough } from './clients.ts';
 import {
@@ -127,6 +128,15 @@ describe('kubectl apply ends in a working platform on a real node', () => {
     // A run against kept servers starts from a clean namespace (the operator finalizes the platform).
     await kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=180s');
     await kubectl('create', 'namespace', NS);
+    // Its databases too: a new namespace means new key Secrets, which cannot read the old rows.
+    const admin = new pg.Client({ connectionString: infraEnv('DATABASE_URL') });
+    await admin.connect();
+    try {
+      for (const database of ['girok_dev_identity', 'girok_dev_auth', 'girok_dev_legal'])
+        await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
     await kubectl(
       '-n',
       NS,

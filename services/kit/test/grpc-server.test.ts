@@ -274,6 +274,13 @@ describe('gRPC server and client over a real connection', () => {
       expect(methods).toContain('GetAccount');
       expect(methods).not.toContain('Authenticate');
       expect(methods).not.toContain('CreateAccount');
+      // Type references fully qualified, as protoc writes them (protobufjs would make them relative).
+      const references = (file.fileDescriptorResponse?.fileDescriptorProto ?? [])
+        .map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes))
+        .flatMap((f) => f.messageType.flatMap((m) => m.field.map((x) => x.typeName)))
+        .filter((name) => name !== '');
+      expect(references.length).toBeGreaterThan(0);
+      expect(references.filter((name) => !name.startsWith('.'))).toEqual([]);
     } finally {
       reflection.close();
     }

@@ -7,7 +7,7 @@ import {
   fromBinary,
   toBinary,
 } from '@bufbuild/protobuf';
-import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { accessOf, isPublished } from '@girok/contracts/access';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
@@ -206,10 +206,18 @@ export function publishedContracts(image: Uint8Array): { descriptors: Uint8Array
   return { descriptors: toBinary(FileDescriptorSetSchema, set), services };
 }
 
-/** The package definition reflection answers from: the published contracts plus grpc.health.v1. */
+/**
+ * The package definition reflection answers from: the published contracts plus grpc.health.v1.
+ * proto-loader re-serializes the files through protobufjs, which writes type references relative
+ * (`common.v1.PageRequest`); clients that build descriptors strictly (protobuf-es, protoc-based
+ * tools) refuse those, so every entry carries the image's own files, names fully qualified.
+ */
 function reflectionPackage(descriptors: Uint8Array) {
-  return {
-    ...loadFileDescriptorSetFromBuffer(Buffer.from(descriptors)),
-    ...loadSync(healthProtoPath),
-  };
+  const definition = loadFileDescriptorSetFromBuffer(Buffer.from(descriptors));
+  const files = fromBinary(FileDescriptorSetSchema, descriptors).file.map((file) =>
+    Buffer.from(toBinary(FileDescriptorProtoSchema, file)),
+  );
+  for (const entry of Object.values(definition))
+    if ('fileDescriptorProtos' in entry) entry.fileDescriptorProtos = files;
+  return { ...definition, ...loadSync(healthProtoPath) };
 }
