@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import type { Browser } from '@girok/e2e/browser';
-import { infraEnv, issueTestCertificate } from '@girok/e2e/infra';
+import { exec, infraEnv, issueTestCertificate } from '@girok/e2e/infra';
 import { buildImages, defaultBuildOptions, type PushedImage, pushImages } from '@girok/images';
 import { createGrpcClient } from '@girok/kit/grpc';
 import { createPolicy } from '@girok/kit/resilience';
@@ -97,6 +97,13 @@ describe('kubectl apply ends in a working platform on a real node', () => {
     const registry = infraEnv('REGISTRY_ADDR');
     const built = await buildImages(defaultBuildOptions());
     pushed = await pushImages(built.layout, built.images, registry, '1.0.0');
+    // A rerun on kept servers re-pushes the same tags: the node must not run what it cached before.
+    const ctr = (...args: string[]) =>
+      exec(infraEnv('CTR'), ['--address', infraEnv('CONTAINERD_ADDRESS'), '--namespace', 'k8s.io', ...args]);
+    const cached = (await ctr('images', 'list', '--quiet'))
+      .split('\n')
+      .filter((ref) => ref.startsWith(`${registry}/girok/`));
+    if (cached.length > 0) await ctr('images', 'remove', ...cached);
 
     await helm(
       'upgrade',
@@ -196,7 +203,7 @@ describe('kubectl apply ends in a working platform on a real node', () => {
     );
     for (const d of list) expect(rolledOut(d)).toBe(true);
     const pods = (await kubectlJson<{ items: PodObject[] }>('-n', NS, 'get', 'pods')).items;
-    expect(pods.length).toBe(6);
+    expect(pods.length).toBe(6); // two BFF replicas
     for (const pod of pods) {
       expect(isReady(pod)).toBe(true);
       expect(pod.spec.nodeName).toBe(infraEnv('NODE_NAME'));
