@@ -11,6 +11,7 @@ import {
   toJson,
 } from '@bufbuild/protobuf';
 import {
+  type FileDescriptorProto,
   FileDescriptorProtoSchema,
   type FileDescriptorSet,
   FileDescriptorSetSchema,
@@ -129,9 +130,17 @@ export class ReflectionClient {
       for (const name of todo) missing(await ask({ file_by_filename: name }));
       todo = missing([]);
     }
-    return create(FileDescriptorSetSchema, {
-      file: [...files.values()].map((b) => fromBinary(FileDescriptorProtoSchema, b)),
-    });
+    // protobuf-es adds files in order, each after the files it imports.
+    const decoded = new Map([...files].map(([name, b]) => [name, fromBinary(FileDescriptorProtoSchema, b)]));
+    const ordered: FileDescriptorProto[] = [];
+    const visit = (name: string) => {
+      const file = decoded.get(name);
+      if (file === undefined || ordered.includes(file)) return;
+      for (const dep of file.dependency) visit(dep);
+      ordered.push(file);
+    };
+    for (const name of decoded.keys()) visit(name);
+    return create(FileDescriptorSetSchema, { file: ordered });
   }
 
   /** Calls `service/method` with a JSON request; resolves with the JSON response or the gRPC error. */
