@@ -172,6 +172,21 @@ export class ReflectionClient {
     });
   }
 
+  /** Calls `/service/method` with an empty request, knowing nothing of it; resolves with the status code. */
+  rawCall(service: string, method: string): Promise<number> {
+    return new Promise((resolve) => {
+      this.#client.makeUnaryRequest(
+        `/${service}/${method}`,
+        (value: Buffer) => value,
+        (bytes: Buffer) => bytes,
+        Buffer.alloc(0),
+        new Metadata(),
+        { deadline: Date.now() + 10_000 },
+        (error: ServiceError | null) => resolve(error === null ? 0 : error.code),
+      );
+    });
+  }
+
   close(): void {
     this.#client.close();
   }
