@@ -422,6 +422,7 @@ describe('kubectl apply ends in a working platform on a real node', () => {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     stop = true;
     await loop;
+    console.info(`rollout to 1.0.1: ${outcomes.ok} requests answered, ${outcomes.failed.length} failed`);
     expect(outcomes.failed).toEqual([]);
     expect(outcomes.ok).toBeGreaterThan(100);
   });
