@@ -157,9 +157,13 @@ describe('kubectl apply ends in a working platform on a real node', () => {
     network = { dnsServer: infraEnv('CLUSTER_DNS'), ca: readText(tls.caFile) };
   }, 900_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    // Leave the API server as other suites expect it: no platform, and no operator of this suite's
+    // reconciling their namespaces (the namespace goes first, while the operator can finalize it).
+    await kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=180s');
+    await helm('uninstall', 'girok-operator', '--namespace', OPERATOR_NS, '--ignore-not-found', '--wait');
     fs.rmSync(work, { recursive: true, force: true });
-  });
+  }, 300_000);
 
   it('helm install runs the operator from its image, by digest, on the node', async () => {
     const pods = await until(
