@@ -1,58 +1,36 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { JsonSchema } from './from-schema.ts';
 import { GROUP, KIND, PLURAL, VERSION } from './platform.ts';
 
-/** OpenAPI v3 schema as the API server reads it (the client library's model renames the x- keys). */
-interface V1JSONSchemaProps {
-  type?: 'object' | 'array' | 'string' | 'integer' | 'boolean';
-  description?: string;
-  required?: string[];
-  properties?: Record<string, V1JSONSchemaProps>;
-  additionalProperties?: V1JSONSchemaProps;
-  items?: V1JSONSchemaProps;
-  anyOf?: V1JSONSchemaProps[];
-  enum?: string[];
-  pattern?: string;
-  format?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  minItems?: number;
-  maxItems?: number;
-  'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-validations'?: { rule: string; message: string }[];
-  'x-kubernetes-list-type'?: 'map' | 'set' | 'atomic';
-  'x-kubernetes-list-map-keys'?: string[];
-}
-
-// The one source of the GirokPlatform CRD. `npm run generate -w operator` writes it to crds/;
-// a test fails when the committed file drifts from this.
+// The one source of the GirokPlatform CRD and of its TypeScript types (platform.ts derives them
+// with FromSchema). `npm run generate -w operator` writes it to crds/; a test fails when the
+// committed file drifts from this.
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
-const hostname: V1JSONSchemaProps = { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN };
-const quantityMap: V1JSONSchemaProps = {
+const hostname = { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN } as const satisfies JsonSchema;
+const quantityMap = {
   type: 'object',
   additionalProperties: {
     'x-kubernetes-int-or-string': true,
     anyOf: [{ type: 'integer' }, { type: 'string' }],
   },
-};
-const secretKeyRef: V1JSONSchemaProps = {
+} as const satisfies JsonSchema;
+const secretKeyRef = {
   type: 'object',
   required: ['name'],
   properties: {
     name: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN },
     key: { type: 'string', minLength: 1, maxLength: 253 },
   },
-};
+} as const satisfies JsonSchema;
 
-const labelMap: V1JSONSchemaProps = {
+const labelMap = {
   type: 'object',
   additionalProperties: { type: 'string', maxLength: 63 },
-};
-const peerSelector: V1JSONSchemaProps = {
+} as const satisfies JsonSchema;
+const peerSelector = {
   type: 'object',
   properties: { namespaceLabels: labelMap, podLabels: labelMap },
   'x-kubernetes-validations': [
@@ -61,26 +39,22 @@ const peerSelector: V1JSONSchemaProps = {
       message: 'a peer needs namespaceLabels, podLabels or both',
     },
   ],
-};
+} as const satisfies JsonSchema;
 
-const component = (description: string, withDatabase: boolean): V1JSONSchemaProps => ({
-  type: 'object',
-  description,
-  properties: {
-    replicas: { type: 'integer', minimum: 0, maximum: 100, description: 'Pods to run (default 2).' },
-    resources: { type: 'object', properties: { requests: quantityMap, limits: quantityMap } },
-    ...(withDatabase
-      ? {
-          database: {
-            ...secretKeyRef,
-            description: 'Secret with the database URL (default <name>-<component>-database, key url).',
-          },
-        }
-      : {}),
+const componentProperties = {
+  replicas: { type: 'integer', minimum: 0, maximum: 100, description: 'Pods to run (default 2).' },
+  resources: { type: 'object', properties: { requests: quantityMap, limits: quantityMap } },
+} as const satisfies Record<string, JsonSchema>;
+const withDatabase = {
+  ...componentProperties,
+  database: {
+    ...secretKeyRef,
+    description: 'Secret with the database URL (default <name>-<component>-database, key url).',
   },
-});
+} as const satisfies Record<string, JsonSchema>;
 
-const spec: V1JSONSchemaProps = {
+/** `spec` of a GirokPlatform. */
+export const platformSpecSchema = {
   type: 'object',
   required: ['environment', 'domain', 'version', 'imageRegistry'],
   properties: {
@@ -110,11 +84,15 @@ const spec: V1JSONSchemaProps = {
     services: {
       type: 'object',
       properties: {
-        identity: component('identity-service', true),
-        auth: component('auth-service', true),
-        legal: component('legal-service', true),
-        authBff: component('auth-bff', false),
-        audit: component('audit-service (database = the ClickHouse URL)', true),
+        identity: { type: 'object', description: 'identity-service', properties: withDatabase },
+        auth: { type: 'object', description: 'auth-service', properties: withDatabase },
+        legal: { type: 'object', description: 'legal-service', properties: withDatabase },
+        authBff: { type: 'object', description: 'auth-bff', properties: componentProperties },
+        audit: {
+          type: 'object',
+          description: 'audit-service (database = the ClickHouse URL)',
+          properties: withDatabase,
+        },
       },
     },
     gateway: {
@@ -226,9 +204,9 @@ const spec: V1JSONSchemaProps = {
       },
     },
   },
-};
+} as const satisfies JsonSchema;
 
-const condition: V1JSONSchemaProps = {
+const condition = {
   type: 'object',
   required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
   properties: {
@@ -239,9 +217,10 @@ const condition: V1JSONSchemaProps = {
     reason: { type: 'string' },
     message: { type: 'string' },
   },
-};
+} as const satisfies JsonSchema;
 
-const status: V1JSONSchemaProps = {
+/** `status` of a GirokPlatform (written by the operator only). */
+export const platformStatusSchema = {
   type: 'object',
   properties: {
     observedGeneration: { type: 'integer' },
@@ -276,7 +255,7 @@ const status: V1JSONSchemaProps = {
       items: { type: 'object', properties: { name: { type: 'string' }, partitions: { type: 'integer' } } },
     },
   },
-};
+} as const satisfies JsonSchema;
 
 export const girokPlatformCrd: KubernetesObject & { spec: Record<string, unknown> } = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -313,8 +292,8 @@ export const girokPlatformCrd: KubernetesObject & { spec: Record<string, unknown
               apiVersion: { type: 'string' },
               kind: { type: 'string' },
               metadata: { type: 'object' },
-              spec,
-              status,
+              spec: platformSpecSchema,
+              status: platformStatusSchema,
             },
           },
         },

@@ -43,10 +43,9 @@ export const OWNED_KINDS: readonly [apiVersion: string, kind: string][] = [
 
 const isRoute = (o: KubernetesObject) => o.apiVersion === GATEWAY_API;
 const keyOf = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
-/** JSON with sorted keys and Dates as ISO strings: the API server stores custom resources with sorted keys. */
+/** JSON with sorted keys: the API server stores custom resources with sorted keys. */
 const canonicalJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) => {
-    if (v instanceof Date) return v.toISOString();
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       return Object.fromEntries(
         Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),

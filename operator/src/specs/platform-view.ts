@@ -58,7 +58,7 @@ export function viewOf(platform: GirokPlatform): PlatformView {
       blockOwnerDeletion: true,
     },
     components: components.map((c) => {
-      const spec = platform.spec.services?.[c.key] ?? {};
+      const spec: ComponentSpec = platform.spec.services?.[c.key] ?? {};
       return {
         ...c,
         objectName: `${name}-${c.name}`,
