@@ -17,12 +17,13 @@ const quantityMap = {
     anyOf: [{ type: 'integer' }, { type: 'string' }],
   },
 } as const satisfies JsonSchema;
-const secretKeyRef = {
+/** A Secret and a key in it (the key has a default). */
+export const secretKeyRefSchema = {
   type: 'object',
   required: ['name'],
   properties: {
     name: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN },
-    key: { type: 'string', minLength: 1, maxLength: 253 },
+    key: { type: 'string', minLength: 1, maxLength: 253, default: 'url' },
   },
 } as const satisfies JsonSchema;
 
@@ -42,13 +43,17 @@ const peerSelector = {
 } as const satisfies JsonSchema;
 
 const componentProperties = {
-  replicas: { type: 'integer', minimum: 0, maximum: 100, description: 'Pods to run (default 2).' },
-  resources: { type: 'object', properties: { requests: quantityMap, limits: quantityMap } },
+  replicas: { type: 'integer', minimum: 0, maximum: 100, default: 2, description: 'Pods to run.' },
+  resources: {
+    type: 'object',
+    properties: { requests: quantityMap, limits: quantityMap },
+    default: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+  },
 } as const satisfies Record<string, JsonSchema>;
 const withDatabase = {
   ...componentProperties,
   database: {
-    ...secretKeyRef,
+    ...secretKeyRefSchema,
     description: 'Secret with the database URL (default <name>-<component>-database, key url).',
   },
 } as const satisfies Record<string, JsonSchema>;
@@ -83,33 +88,38 @@ export const platformSpecSchema = {
     },
     services: {
       type: 'object',
+      default: {},
       properties: {
-        identity: { type: 'object', description: 'identity-service', properties: withDatabase },
-        auth: { type: 'object', description: 'auth-service', properties: withDatabase },
-        legal: { type: 'object', description: 'legal-service', properties: withDatabase },
-        authBff: { type: 'object', description: 'auth-bff', properties: componentProperties },
+        identity: { type: 'object', description: 'identity-service', properties: withDatabase, default: {} },
+        auth: { type: 'object', description: 'auth-service', properties: withDatabase, default: {} },
+        legal: { type: 'object', description: 'legal-service', properties: withDatabase, default: {} },
+        authBff: { type: 'object', description: 'auth-bff', properties: componentProperties, default: {} },
         audit: {
           type: 'object',
           description: 'audit-service (database = the ClickHouse URL)',
           properties: withDatabase,
+          default: {},
         },
       },
     },
     gateway: {
       type: 'object',
+      default: {},
       properties: {
-        enabled: { type: 'boolean', description: 'Create the Gateway and its routes (default false).' },
+        enabled: { type: 'boolean', default: false, description: 'Create the Gateway and its routes.' },
         className: {
           type: 'string',
           minLength: 1,
           maxLength: 253,
-          description: 'GatewayClass (default cilium).',
+          default: 'cilium',
+          description: 'GatewayClass.',
         },
         tlsSecretName: {
           type: 'string',
           maxLength: 253,
           pattern: DNS_SUBDOMAIN,
-          description: 'TLS certificate Secret for the HTTPS listeners.',
+          description:
+            'TLS certificate Secret (kubernetes.io/tls, in the platform namespace) for the HTTPS listeners; required when the gateway is enabled.',
         },
         hosts: {
           type: 'object',
@@ -120,13 +130,14 @@ export const platformSpecSchema = {
         trustedProxies: {
           type: 'array',
           maxItems: 32,
+          default: [],
           items: {
             type: 'string',
             maxLength: 43,
             pattern: '^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$',
           },
           description:
-            "The Gateway's addresses (CIDRs). The BFF takes the client address from X-Forwarded-For only when the peer is one of them (default: none, X-Forwarded-For ignored).",
+            "The Gateway's addresses (CIDRs). The BFF takes the client address from X-Forwarded-For only when the peer is one of them (none: X-Forwarded-For ignored).",
         },
       },
       'x-kubernetes-validations': [
@@ -138,19 +149,22 @@ export const platformSpecSchema = {
     },
     dns: {
       type: 'object',
+      default: {},
       properties: {
-        enabled: { type: 'boolean', description: 'Write the CoreDNS rewrite snippet (default true).' },
+        enabled: { type: 'boolean', default: true, description: 'Write the CoreDNS rewrite snippet.' },
         corednsNamespace: {
           type: 'string',
           maxLength: 63,
           pattern: DNS_LABEL,
-          description: 'Default kube-system.',
+          default: 'kube-system',
+          description: "Namespace of the ConfigMap the cluster's CoreDNS imports extra config from.",
         },
         corednsConfigMap: {
           type: 'string',
           maxLength: 253,
           pattern: DNS_SUBDOMAIN,
-          description: 'Default coredns-custom.',
+          default: 'coredns-custom',
+          description: "The ConfigMap the cluster's CoreDNS imports extra config from.",
         },
       },
     },
@@ -162,6 +176,7 @@ export const platformSpecSchema = {
         authSecretName: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN },
         topics: {
           type: 'array',
+          default: [],
           'x-kubernetes-list-type': 'map',
           'x-kubernetes-list-map-keys': ['name'],
           items: {
@@ -175,14 +190,19 @@ export const platformSpecSchema = {
             },
           },
         },
-        deleteTopicsOnDelete: { type: 'boolean' },
+        deleteTopicsOnDelete: {
+          type: 'boolean',
+          default: false,
+          description: "Delete the platform's topics when the GirokPlatform is deleted.",
+        },
       },
     },
     networkPolicy: {
       type: 'object',
+      default: {},
       properties: {
-        enabled: { type: 'boolean' },
-        flavor: { type: 'string', enum: ['kubernetes', 'cilium'] },
+        enabled: { type: 'boolean', default: false },
+        flavor: { type: 'string', enum: ['kubernetes', 'cilium'], default: 'kubernetes' },
         gateway: {
           ...peerSelector,
           description:
@@ -193,13 +213,16 @@ export const platformSpecSchema = {
     },
     workloadIdentity: {
       type: 'object',
+      default: {},
       properties: {
         issuer: {
           type: 'string',
           minLength: 1,
           maxLength: 2048,
+          // The API server's default --service-account-issuer.
+          default: 'https://kubernetes.default.svc.cluster.local',
           description:
-            "The cluster's service-account token issuer, against which the components verify each other's tokens (default https://kubernetes.default.svc.cluster.local).",
+            "The cluster's service-account token issuer, against which the components verify each other's tokens.",
         },
       },
     },

@@ -69,3 +69,27 @@ type ObjectOf<P, Keys extends keyof P, Defaulted extends boolean> = Flatten<
   }
 >;
 type Flatten<T> = { [K in keyof T]: T[K] };
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The value with the schema's defaults applied as the API server applies them: a missing property
+ * with a `default` gets a copy of it, and defaults nested in it apply in turn (so `default: {}` on an
+ * object fills its own defaulted properties). Pure: the input is not modified.
+ */
+export function withDefaults<S extends JsonSchema>(schema: S, value: FromSchema<S>): FromSchema<S, true>;
+export function withDefaults(schema: JsonSchema, value: unknown): unknown {
+  if (Array.isArray(value))
+    return schema.items ? value.map((v: unknown) => withDefaults(schema.items as JsonSchema, v)) : value;
+  if (!isObject(value)) return value;
+  const out: Record<string, unknown> = { ...value };
+  for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+    const given = out[key] ?? (sub.default === undefined ? undefined : structuredClone(sub.default));
+    if (given !== undefined) out[key] = withDefaults(sub, given);
+  }
+  if (schema.additionalProperties) {
+    const sub = schema.additionalProperties;
+    for (const [key, v] of Object.entries(out)) out[key] = withDefaults(sub, v);
+  }
+  return out;
+}

@@ -27,7 +27,8 @@ export function mergeConditions(
 ): PlatformCondition[] {
   return (Object.entries(next) as [ConditionType, ConditionState][]).map(([type, state]) => {
     const before = previous?.find((c) => c.type === type);
-    const lastTransitionTime = before && before.status === state.status ? before.lastTransitionTime : now.toISOString();
+    const lastTransitionTime =
+      before && before.status === state.status ? before.lastTransitionTime : now.toISOString();
     return {
       type,
       status: state.status,

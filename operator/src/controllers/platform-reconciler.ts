@@ -241,8 +241,8 @@ export class PlatformReconciler {
     }
   }
 
-  private async brokerAccess(platform: GirokPlatform): Promise<BrokerAccess> {
-    const events = platform.spec.events;
+  private async brokerAccess(platform: GirokPlatform, desired: DesiredState): Promise<BrokerAccess> {
+    const { events } = desired.view.spec;
     const brokers = events?.brokers ?? [];
     if (!events?.authSecretName) return { brokers };
     const secret = (await this.o.cluster.get({
@@ -261,12 +261,15 @@ export class PlatformReconciler {
   private async convergeTopics(platform: GirokPlatform, desired: DesiredState) {
     try {
       if (this.o.dryRun) return { ok: true as const, topics: [] };
-      const topics = await this.o.topics.converge(await this.brokerAccess(platform), desired.topics ?? []);
+      const topics = await this.o.topics.converge(
+        await this.brokerAccess(platform, desired),
+        desired.topics ?? [],
+      );
       return { ok: true as const, topics };
     } catch (e) {
       return {
         ok: false as const,
-        message: `converging topics on ${platform.spec.events?.brokers.join(',')}: ${message(e)}`,
+        message: `converging topics on ${desired.view.spec.events?.brokers.join(',')}: ${message(e)}`,
       };
     }
   }
@@ -325,9 +328,9 @@ export class PlatformReconciler {
         const removed = await this.writeDns(platform, desired.dns, undefined);
         if (!removed.ok) this.o.log(removed.message);
       }
-      if (desired.topics && platform.spec.events?.deleteTopicsOnDelete) {
+      if (desired.topics && desired.view.spec.events?.deleteTopicsOnDelete) {
         await this.o.topics.remove(
-          await this.brokerAccess(platform),
+          await this.brokerAccess(platform, desired),
           desired.topics.map((t) => t.name),
         );
       }

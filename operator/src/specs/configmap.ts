@@ -38,7 +38,7 @@ const jwksUrl = (view: PlatformView, c: ResolvedComponent): Record<string, strin
 
 /** The BFF believes X-Forwarded-For only from the Gateway's addresses the spec lists. */
 const trustedProxies = (view: PlatformView, c: ResolvedComponent): Record<string, string> => {
-  const proxies = view.platform.spec.gateway?.trustedProxies ?? [];
+  const proxies = view.spec.gateway.trustedProxies;
   return c.key === 'authBff' && proxies.length > 0 ? { BFF_TRUSTED_PROXIES: proxies.join(',') } : {};
 };
 
@@ -52,7 +52,7 @@ export function componentConfigMap(view: PlatformView, c: ResolvedComponent): V1
         `${p.objectName}:${p.grpcPort}`,
       ]),
   );
-  const brokers = view.platform.spec.events?.brokers;
+  const brokers = view.spec.events?.brokers;
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',

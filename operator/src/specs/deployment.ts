@@ -14,11 +14,10 @@ import {
   type ResolvedComponent,
 } from './platform-view.ts';
 
-const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
 const RUN_AS = 10001;
 
 /** The API server stores quantities as strings; writing them so keeps desired and live comparable. */
-const quantities = (r: NonNullable<ResolvedComponent['spec']['resources']>): V1ResourceRequirements => {
+const quantities = (r: ResolvedComponent['spec']['resources']): V1ResourceRequirements => {
   const strings = (m: Record<string, string | number> | undefined) =>
     m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
   const requests = strings(r.requests);
@@ -35,14 +34,14 @@ export function componentDeployment(view: PlatformView, c: ResolvedComponent): V
       valueFrom: { secretKeyRef: { name: c.databaseSecret.name, key: c.databaseSecret.key } },
     });
   }
-  const auth = view.platform.spec.events?.authSecretName;
+  const auth = view.spec.events?.authSecretName;
   if (auth) {
     env.push(
       { name: 'KAFKA_SASL_USERNAME', valueFrom: { secretKeyRef: { name: auth, key: 'username' } } },
       { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: auth, key: 'password' } } },
     );
   }
-  const resources = c.spec.resources ? quantities(c.spec.resources) : DEFAULT_RESOURCES;
+  const resources = quantities(c.spec.resources);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -38,6 +38,6 @@ export function desiredState(platform: GirokPlatform, clusterDomain: string): De
     view,
     children,
     dns: corednsSnippet(view, clusterDomain),
-    topics: platform.spec.events ? desiredTopics(view) : undefined,
+    topics: view.spec.events ? desiredTopics(view) : undefined,
   };
 }

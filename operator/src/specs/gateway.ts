@@ -9,7 +9,7 @@ export interface GatewayApiObject extends KubernetesObject {
   spec: Record<string, unknown>;
 }
 
-const enabled = (view: PlatformView) => view.platform.spec.gateway?.enabled === true;
+const enabled = (view: PlatformView) => view.spec.gateway.enabled;
 const meta = (view: PlatformView, name: string) => ({
   name,
   namespace: view.namespace,
@@ -20,7 +20,7 @@ const meta = (view: PlatformView, name: string) => ({
 /** The HTTPS Gateway for the gRPC, REST and BFF hosts; undefined when the spec does not enable it. */
 export function platformGateway(view: PlatformView): GatewayApiObject | undefined {
   if (!enabled(view)) return undefined;
-  const tls = view.platform.spec.gateway?.tlsSecretName ?? '';
+  const tls = view.spec.gateway.tlsSecretName ?? '';
   const listener = (name: string, hostname: string) => ({
     name,
     hostname,
@@ -34,7 +34,7 @@ export function platformGateway(view: PlatformView): GatewayApiObject | undefine
     kind: 'Gateway',
     metadata: meta(view, view.name),
     spec: {
-      gatewayClassName: view.platform.spec.gateway?.className ?? 'cilium',
+      gatewayClassName: view.spec.gateway.className,
       listeners: [
         listener('grpc', view.hosts.grpc),
         listener('api', view.hosts.api),

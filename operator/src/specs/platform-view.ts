@@ -1,11 +1,15 @@
 import type { V1OwnerReference } from '@kubernetes/client-node';
-import { API_VERSION, type ComponentSpec, type GirokPlatform, KIND } from '../api/platform.ts';
-import { type Component, components, DEFAULT_REPLICAS } from './catalogue.ts';
+import { platformSpecSchema, secretKeyRefSchema } from '../api/crd.ts';
+import { type FromSchema, withDefaults } from '../api/from-schema.ts';
+import { API_VERSION, type GirokPlatform, KIND } from '../api/platform.ts';
+import { type Component, components } from './catalogue.ts';
 
 export const MANAGED_BY = 'girok-operator';
 export const INSTANCE_LABEL = 'platform.girok.dev/instance';
-/** The API server's default `--service-account-issuer`. */
-export const DEFAULT_WORKLOAD_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+/** The spec with every default of the CRD schema applied, as the API server applies them. */
+export type ResolvedSpec = FromSchema<typeof platformSpecSchema, true>;
+/** One component's settings with their defaults; every component but the BFF names a database. */
+type ResolvedComponentSpec = ResolvedSpec['services']['identity'];
 
 /** A component with the spec's settings and the defaults resolved. */
 export interface ResolvedComponent extends Component {
@@ -13,12 +17,16 @@ export interface ResolvedComponent extends Component {
   /** `<platform>-<workload>`: the workload name the callee reads from the token is the contract's. */
   readonly serviceAccountName: string;
   readonly replicas: number;
-  readonly spec: ComponentSpec;
+  readonly spec: ResolvedComponentSpec;
   readonly image: string;
   readonly databaseSecret?: { name: string; key: string };
 }
 
-/** The spec with every default applied: what the builders read. Pure. */
+/**
+ * The spec with every default applied: what the builders read, and all they read. The schema's
+ * `default`s are applied here once (the API server applies the same, so a stored object and a
+ * fixture resolve alike); what depends on other fields (names, hosts) is computed here too. Pure.
+ */
 export interface PlatformView {
   readonly name: string;
   readonly namespace: string;
@@ -33,13 +41,14 @@ export interface PlatformView {
   readonly zone: string;
   /** The service-account token issuer the components verify each other's tokens against. */
   readonly workloadIssuer: string;
-  readonly platform: GirokPlatform;
+  readonly spec: ResolvedSpec;
 }
 
 export function viewOf(platform: GirokPlatform): PlatformView {
   const name = platform.metadata?.name ?? '';
   const namespace = platform.metadata?.namespace ?? '';
-  const { environment: env, domain, version, imageRegistry } = platform.spec;
+  const spec = withDefaults(platformSpecSchema, platform.spec);
+  const { environment: env, domain, version, imageRegistry } = spec;
   const registry = imageRegistry.replace(/\/+$/, '');
   const tag = version;
   return {
@@ -58,32 +67,30 @@ export function viewOf(platform: GirokPlatform): PlatformView {
       blockOwnerDeletion: true,
     },
     components: components.map((c) => {
-      const spec: ComponentSpec = platform.spec.services?.[c.key] ?? {};
+      const settings: ResolvedComponentSpec = spec.services[c.key];
       return {
         ...c,
         objectName: `${name}-${c.name}`,
         serviceAccountName: `${serviceAccountPrefix(name)}${c.workload}`,
-        replicas: spec.replicas ?? DEFAULT_REPLICAS,
-        spec,
+        replicas: settings.replicas,
+        spec: settings,
         image: `${registry}/${c.image}:${tag}`,
         ...(c.databaseEnv
           ? {
-              databaseSecret: {
-                name: spec.database?.name ?? `${name}-${c.name}-database`,
-                key: spec.database?.key ?? 'url',
-              },
+              databaseSecret:
+                settings.database ?? withDefaults(secretKeyRefSchema, { name: `${name}-${c.name}-database` }),
             }
           : {}),
       };
     }),
     hosts: {
-      api: platform.spec.gateway?.hosts?.api ?? `api-${env}.${domain}`,
-      bff: platform.spec.gateway?.hosts?.bff ?? `bff-${env}.${domain}`,
-      grpc: platform.spec.gateway?.hosts?.grpc ?? `grpc-${env}.${domain}`,
+      api: spec.gateway.hosts?.api ?? `api-${env}.${domain}`,
+      bff: spec.gateway.hosts?.bff ?? `bff-${env}.${domain}`,
+      grpc: spec.gateway.hosts?.grpc ?? `grpc-${env}.${domain}`,
     },
     zone: `svc-${env}.${domain}`,
-    workloadIssuer: platform.spec.workloadIdentity?.issuer ?? DEFAULT_WORKLOAD_ISSUER,
-    platform,
+    workloadIssuer: spec.workloadIdentity.issuer,
+    spec,
   };
 }
 

@@ -65,6 +65,46 @@ const component = (view: PlatformView, key: string) => {
   return c;
 };
 
+describe('platform view', () => {
+  it('resolves every default the CRD schema declares, so builders never default a field themselves', () => {
+    const view = viewOf(platformFixture());
+    expect(view.spec.gateway).toEqual({ enabled: false, className: 'cilium', trustedProxies: [] });
+    expect(view.spec.dns).toEqual({
+      enabled: true,
+      corednsNamespace: 'kube-system',
+      corednsConfigMap: 'coredns-custom',
+    });
+    expect(view.spec.networkPolicy).toEqual({ enabled: false, flavor: 'kubernetes' });
+    expect(view.workloadIssuer).toBe('https://kubernetes.default.svc.cluster.local');
+    expect(view.spec.events).toBeUndefined();
+    const identity = component(view, 'identity');
+    expect(identity.spec).toEqual({
+      replicas: 2,
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    });
+    expect(identity.databaseSecret).toEqual({ name: 'girok-identity-database', key: 'url' });
+    expect(view.hosts).toEqual({
+      api: 'api-dev.girok.dev',
+      bff: 'bff-dev.girok.dev',
+      grpc: 'grpc-dev.girok.dev',
+    });
+  });
+
+  it('keeps what the spec gives over the defaults', () => {
+    const view = viewOf(
+      platformFixture({
+        services: { audit: { replicas: 0, database: { name: 'ch' } } },
+        dns: { enabled: false },
+        events: { brokers: ['k:9092'] },
+      }),
+    );
+    expect(component(view, 'audit').replicas).toBe(0);
+    expect(component(view, 'audit').databaseSecret).toEqual({ name: 'ch', key: 'url' });
+    expect(view.spec.dns.enabled).toBe(false);
+    expect(view.spec.events).toEqual({ brokers: ['k:9092'], topics: [], deleteTopicsOnDelete: false });
+  });
+});
+
 describe('Deployment', () => {
   it('runs registry/image:version with 2 replicas by default and the spec’s count when given', () => {
     const view = viewOf(platformFixture({ services: { auth: { replicas: 5 } } }));

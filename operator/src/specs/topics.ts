@@ -26,7 +26,7 @@ const topicCatalogue: readonly TopicOverride[] = [
 
 /** The catalogue with the spec's overrides applied by name; names the catalogue lacks are added. */
 export function desiredTopics(view: PlatformView): TopicSpec[] {
-  const overrides = view.platform.spec.events?.topics ?? [];
+  const overrides = view.spec.events?.topics ?? [];
   const merged = new Map(topicCatalogue.map((t) => [t.name, t]));
   for (const o of overrides) merged.set(o.name, { ...merged.get(o.name), ...o });
   return [...merged.values()].map((t) => ({
