@@ -43,6 +43,8 @@ export interface ComputedStatus {
   readonly conditions: Record<ConditionType, ConditionState>;
   readonly services: Partial<Record<ComponentKey, ComponentStatus>>;
   readonly ready: boolean;
+  /** Each failure of this reconcile, one sentence each. */
+  readonly errors: readonly string[];
 }
 
 export function computeStatus(view: PlatformView, seen: Observation): ComputedStatus {
@@ -103,6 +105,7 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
   return {
     services,
     ready,
+    errors,
     conditions: {
       Ready: ready
         ? {

@@ -1,6 +1,13 @@
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { FINALIZER, type GirokPlatform, PAUSED_ANNOTATION } from '../api/platform.ts';
-import { type Cluster, describeRef, FIELD_MANAGER, KindNotServedError, refOf } from '../k8s/cluster.ts';
+import {
+  type Cluster,
+  describeError,
+  describeRef,
+  FIELD_MANAGER,
+  KindNotServedError,
+  refOf,
+} from '../k8s/cluster.ts';
 import { differences, needsApply, withAppliedHash } from '../k8s/compare.ts';
 import { type CorednsSnippet, corednsConfigMap } from '../specs/coredns.ts';
 import { type DesiredState, desiredState } from '../specs/desired.ts';
@@ -54,8 +61,6 @@ const canonicalJson = (value: unknown): string =>
     return v;
   });
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
 /** Reconciles one GirokPlatform: desired state → apply what differs → prune → DNS → topics → status. */
 export class PlatformReconciler {
   private readonly o: Required<ReconcilerOptions>;
@@ -97,9 +102,11 @@ export class PlatformReconciler {
             const applied = await this.applyIfChanged(platform, child, live.get(key));
             if (applied) live.set(key, applied);
           } catch (e) {
-            const what = `applying ${describeRef(refOf(child))}: ${message(e)}`;
+            const what = `applying ${describeRef(refOf(child))}: ${describeError(e)}`;
+            this.o.log(`applying ${describeRef(refOf(child))} failed`, { error: String(e) });
+            const raw = e instanceof Error ? e.message : String(e);
             if (!isRoute(child)) applyErrors.push(what);
-            else if (/Unrecognized API version and kind|not served|404/.test(message(e))) {
+            else if (/Unrecognized API version and kind|not served|404/.test(raw)) {
               routesError ??=
                 'the Gateway API CRDs (gateway.networking.k8s.io/v1, with GRPCRoute) are not installed';
             } else routesError ??= what;
@@ -132,7 +139,10 @@ export class PlatformReconciler {
       ...(topics ? { topics } : {}),
       applyErrors,
     };
-    const ready = await this.writeStatus(platform, desired, seen);
+    const { ready, errors } = await this.writeStatus(platform, desired, seen);
+    // A failure retries with the queue's per-key backoff (a struggling API server is not hammered
+    // every few seconds); waiting for something to converge is a requeue, not an error.
+    if (errors.length > 0) throw new Error(`${errors.length} step(s) failed, first: ${errors[0]}`);
     return ready ? {} : { requeueAfterMs: this.o.waitRequeueMs };
   }
 
@@ -174,7 +184,10 @@ export class PlatformReconciler {
           const items = await this.o.cluster.list(apiVersion, kind, desired.view.namespace, selector);
           return items.map((o) => ({ ...o, apiVersion, kind }));
         } catch (e) {
-          if (!(e instanceof KindNotServedError)) errors.push(`listing ${kind}: ${message(e)}`);
+          if (!(e instanceof KindNotServedError)) {
+            this.o.log(`listing ${kind} failed`, { error: String(e) });
+            errors.push(`listing ${kind}: ${describeError(e)}`);
+          }
           return [];
         }
       }),
@@ -234,9 +247,10 @@ export class PlatformReconciler {
       }
       return { ok: true as const };
     } catch (e) {
+      this.o.log('writing the CoreDNS snippet failed', { error: String(e) });
       return {
         ok: false as const,
-        message: `writing the CoreDNS snippet ${snippet.namespace}/${snippet.configMap}: ${message(e)}`,
+        message: `writing the CoreDNS snippet ${snippet.namespace}/${snippet.configMap}: ${describeError(e)}`,
       };
     }
   }
@@ -267,9 +281,10 @@ export class PlatformReconciler {
       );
       return { ok: true as const, topics };
     } catch (e) {
+      this.o.log('converging topics failed', { error: String(e) });
       return {
         ok: false as const,
-        message: `converging topics on ${desired.view.spec.events?.brokers.join(',')}: ${message(e)}`,
+        message: `converging topics on ${desired.view.spec.events?.brokers.join(',')}: ${describeError(e)}`,
       };
     }
   }
@@ -278,7 +293,7 @@ export class PlatformReconciler {
     platform: GirokPlatform,
     desired: DesiredState,
     seen: Observation,
-  ): Promise<boolean> {
+  ): Promise<{ ready: boolean; errors: readonly string[] }> {
     const computed = computeStatus(desired.view, seen);
     const generation = platform.metadata?.generation ?? 0;
     const { hosts, zone } = desired.view;
@@ -299,11 +314,14 @@ export class PlatformReconciler {
       const was = platform.status?.conditions?.find((c) => c.type === 'Ready')?.status;
       if (computed.ready && was !== 'True')
         await this.o.cluster.event(platform, 'Normal', 'Ready', 'the platform is ready');
-      if (computed.conditions.Degraded.status === 'True') {
-        await this.o.cluster.event(platform, 'Warning', 'Degraded', computed.conditions.Degraded.message);
+      const [first, ...more] = computed.errors;
+      if (first) {
+        // One sentence: the condition lists every error, the log has each in full.
+        const rest = more.length > 0 ? ` (and ${more.length} more: see the Degraded condition)` : '';
+        await this.o.cluster.event(platform, 'Warning', 'Degraded', `${first}${rest}`);
       }
     }
-    return computed.ready;
+    return { ready: computed.ready, errors: computed.errors };
   }
 
   /** Returns the platform as the write left it, so the status write that follows is not stale. */
@@ -335,9 +353,9 @@ export class PlatformReconciler {
         );
       }
     } catch (e) {
-      this.o.log(
-        `cleanup of ${platform.metadata?.namespace}/${platform.metadata?.name} failed: ${message(e)}`,
-      );
+      this.o.log(`cleanup of ${platform.metadata?.namespace}/${platform.metadata?.name} failed`, {
+        error: String(e),
+      });
     } finally {
       await this.setFinalizer(platform, false);
     }
