@@ -78,12 +78,14 @@ export class PlatformReconciler {
       name,
     })) as GirokPlatform | undefined;
     if (!platform) return {}; // deleted: owner references let the garbage collector remove the children
+    const desired = desiredState(platform, this.o.clusterDomain);
+    // A pause stops changes to a live platform, never its deletion: a paused platform left
+    // terminating would hold its name, and a re-apply of it would be lost.
+    if (platform.metadata?.deletionTimestamp) return this.finalize(platform, desired);
     if (platform.metadata?.annotations?.[PAUSED_ANNOTATION] === 'true') {
       this.o.log('paused: no writes', { namespace, name });
       return {};
     }
-    const desired = desiredState(platform, this.o.clusterDomain);
-    if (platform.metadata?.deletionTimestamp) return this.finalize(platform, desired);
     if (!platform.metadata?.finalizers?.includes(FINALIZER))
       platform = await this.setFinalizer(platform, true);
 

@@ -1,0 +1,55 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  condition,
+  kubectl,
+  kubectlApply,
+  operatorUnderTest,
+  platform,
+  readPlatform,
+  suiteNamespace,
+  until,
+} from './support.ts';
+
+// What a soak on the real API server found, each kept fixed here.
+describe('a GirokPlatform under a soak on a real API server', () => {
+  const { ns, kc } = suiteNamespace('gps');
+  const quotaNs = `${ns}-quota`;
+  let op: ReturnType<typeof operatorUnderTest>;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    // No resync during the suite: whatever is repaired is repaired by a watch.
+    op = operatorUnderTest(kc, { resyncMs: 3_600_000, log: (message) => logged.push(message) });
+    await op.controller.start();
+  });
+
+  afterAll(async () => {
+    await op?.controller.stop();
+    await kc
+      .makeApiClient(CoreV1Api)
+      .deleteNamespace({ name: quotaNs })
+      .catch(() => {});
+  });
+
+  const settled = (name: string, namespace = ns) =>
+    until(`${name} to be reconciled at its generation`, async () => {
+      const p = await readPlatform(kc, namespace, name);
+      return p.status?.observedGeneration === p.metadata?.generation ? p : undefined;
+    });
+
+  it('finalizes a paused platform when it is deleted, and a re-apply of its name is reconciled', async () => {
+    await kubectlApply(platform(ns, 'paused', { environment: 'p1', dns: { enabled: false } }));
+    await until('the finalizer', async () =>
+      (await readPlatform(kc, ns, 'paused')).metadata?.finalizers?.includes('platform.girok.dev/cleanup'),
+    );
+    await kubectl('-n', ns, 'annotate', 'girokplatform/paused', 'platform.girok.dev/paused=true');
+    await until('a reconcile to see the pause', async () => logged.includes('paused: no writes'));
+    await kubectl('-n', ns, 'delete', 'girokplatform/paused', '--wait=true', '--timeout=30s');
+
+    await kubectlApply(platform(ns, 'paused', { environment: 'p1', dns: { enabled: false } }));
+    const again = await settled('paused');
+    expect(again.metadata?.annotations?.['platform.girok.dev/paused']).toBeUndefined();
+    expect(condition(again, 'ServicesReady')).toBeDefined();
+  });
+});
