@@ -1,7 +1,8 @@
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   condition,
+  createPlatformSecrets,
   kubectl,
   kubectlApply,
   operatorUnderTest,
@@ -37,6 +38,45 @@ describe('a GirokPlatform under a soak on a real API server', () => {
       const p = await readPlatform(kc, namespace, name);
       return p.status?.observedGeneration === p.metadata?.generation ? p : undefined;
     });
+
+  it('rebuilds a deleted child of every owned kind from its watch, long before any resync', async () => {
+    await createPlatformSecrets(kc, ns, 'watched', ['watched-tls']);
+    await kubectlApply(
+      platform(ns, 'watched', {
+        environment: 'w1',
+        dns: { enabled: false },
+        gateway: { enabled: true, tlsSecretName: 'watched-tls' },
+        networkPolicy: { enabled: true },
+      }),
+    );
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    const children = [
+      ['policy/v1', 'PodDisruptionBudget', 'watched-identity'],
+      ['gateway.networking.k8s.io/v1', 'HTTPRoute', 'watched-api'],
+      ['gateway.networking.k8s.io/v1', 'GRPCRoute', 'watched-grpc'],
+      ['gateway.networking.k8s.io/v1', 'Gateway', 'watched'],
+      ['v1', 'ServiceAccount', 'watched-auth-service'],
+      ['networking.k8s.io/v1', 'NetworkPolicy', 'watched-default-deny'],
+      ['v1', 'ConfigMap', 'watched-legal-config'],
+    ] as const;
+    const read = (apiVersion: string, kind: string, name: string) =>
+      objects.read({ apiVersion, kind, metadata: { name, namespace: ns } }).catch(() => undefined);
+    for (const [apiVersion, kind, name] of children)
+      await until(`${kind} ${name}`, async () => (await read(apiVersion, kind, name)) !== undefined);
+
+    for (const [apiVersion, kind, name] of children) {
+      const before = await read(apiVersion, kind, name);
+      await objects.delete({ apiVersion, kind, metadata: { name, namespace: ns } });
+      await until(
+        `${kind} ${name} to be rebuilt`,
+        async () => {
+          const after = await read(apiVersion, kind, name);
+          return after !== undefined && after.metadata?.uid !== before?.metadata?.uid;
+        },
+        20_000,
+      );
+    }
+  });
 
   it('finalizes a paused platform when it is deleted, and a re-apply of its name is reconciled', async () => {
     await kubectlApply(platform(ns, 'paused', { environment: 'p1', dns: { enabled: false } }));

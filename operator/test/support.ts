@@ -206,6 +206,29 @@ export async function acceptRoutes(kc: KubeConfig, namespace: string, gateway: s
   }
 }
 
+/**
+ * The Secrets a platform's components read, as a platform engineer provides them: each database
+ * component's `<platform>-<component>-database` (key url) and any other names given (key tls.crt).
+ */
+export async function createPlatformSecrets(
+  kc: KubeConfig,
+  namespace: string,
+  platformName: string,
+  others: readonly string[] = [],
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const value = Buffer.from('not-a-real-value').toString('base64');
+  const secrets = [
+    ...['identity', 'auth', 'legal', 'audit'].map((c) => ({
+      name: `${platformName}-${c}-database`,
+      key: 'url',
+    })),
+    ...others.map((name) => ({ name, key: 'tls.crt' })),
+  ];
+  for (const { name, key } of secrets)
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name }, data: { [key]: value } } });
+}
+
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
 }

@@ -10,7 +10,7 @@ import {
 } from '../k8s/cluster.ts';
 import { differences, needsApply, withAppliedHash } from '../k8s/compare.ts';
 import { type CorednsSnippet, corednsConfigMap } from '../specs/coredns.ts';
-import { type DesiredState, desiredState } from '../specs/desired.ts';
+import { type DesiredState, desiredState, OWNED_KINDS } from '../specs/desired.ts';
 import { GATEWAY_API } from '../specs/gateway.ts';
 import { INSTANCE_LABEL, MANAGED_BY } from '../specs/platform-view.ts';
 import type { BrokerAccess, TopicAdmin } from '../topics/topic-admin.ts';
@@ -33,20 +33,6 @@ export interface ReconcilerOptions {
   /** How soon to look again while something is still converging. */
   readonly waitRequeueMs?: number;
 }
-
-/** The kinds the operator creates in a platform's namespace; pruning looks for leftovers of each. */
-export const OWNED_KINDS: readonly [apiVersion: string, kind: string][] = [
-  ['v1', 'ConfigMap'],
-  ['v1', 'ServiceAccount'],
-  ['v1', 'Service'],
-  ['apps/v1', 'Deployment'],
-  ['policy/v1', 'PodDisruptionBudget'],
-  [GATEWAY_API, 'Gateway'],
-  [GATEWAY_API, 'GRPCRoute'],
-  [GATEWAY_API, 'HTTPRoute'],
-  ['networking.k8s.io/v1', 'NetworkPolicy'],
-  ['cilium.io/v2', 'CiliumNetworkPolicy'],
-];
 
 const isRoute = (o: KubernetesObject) => o.apiVersion === GATEWAY_API;
 const keyOf = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
@@ -181,7 +167,7 @@ export class PlatformReconciler {
   private async listOwned(desired: DesiredState, errors: string[]): Promise<Map<string, KubernetesObject>> {
     const selector = `${INSTANCE_LABEL}=${desired.view.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
     const lists = await Promise.all(
-      OWNED_KINDS.map(async ([apiVersion, kind]) => {
+      OWNED_KINDS.map(async ({ apiVersion, kind }) => {
         try {
           const items = await this.o.cluster.list(apiVersion, kind, desired.view.namespace, selector);
           return items.map((o) => ({ ...o, apiVersion, kind }));

@@ -41,3 +41,28 @@ export function desiredState(platform: GirokPlatform, clusterDomain: string): De
     topics: view.spec.events ? desiredTopics(view) : undefined,
   };
 }
+
+/**
+ * Every kind the builders can produce, found by building a platform with every option on (each
+ * network-policy flavour): what the reconciler prunes and the controller watches, never a list of
+ * its own.
+ */
+export const OWNED_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = (() => {
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const flavor of ['kubernetes', 'cilium'] as const) {
+    const probe: GirokPlatform = {
+      metadata: { name: 'probe', namespace: 'probe' },
+      spec: {
+        environment: 'probe',
+        domain: 'probe.invalid',
+        version: '0.0.0',
+        imageRegistry: 'probe.invalid',
+        gateway: { enabled: true, tlsSecretName: 'probe' },
+        networkPolicy: { enabled: true, flavor },
+      },
+    };
+    for (const { apiVersion = '', kind = '' } of desiredState(probe, 'cluster.local').children)
+      kinds.set(`${apiVersion}/${kind}`, { apiVersion, kind });
+  }
+  return [...kinds.values()];
+})();

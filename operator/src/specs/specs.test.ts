@@ -11,7 +11,7 @@ import { components } from './catalogue.ts';
 import { componentConfigMap } from './configmap.ts';
 import { corednsSnippet } from './coredns.ts';
 import { componentDeployment } from './deployment.ts';
-import { desiredState } from './desired.ts';
+import { desiredState, OWNED_KINDS } from './desired.ts';
 import { platformFixture } from './fixtures.ts';
 import { apiRoute, grpcRoute, pathMatch, pathRegex, platformGateway } from './gateway.ts';
 import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-policy.ts';
@@ -492,6 +492,21 @@ describe('desired state', () => {
         },
       ]);
     }
+  });
+
+  it('owns (so prunes and watches) every kind a builder can produce', () => {
+    expect(OWNED_KINDS.map((k) => `${k.apiVersion} ${k.kind}`).sort()).toEqual([
+      'apps/v1 Deployment',
+      'cilium.io/v2 CiliumNetworkPolicy',
+      'gateway.networking.k8s.io/v1 GRPCRoute',
+      'gateway.networking.k8s.io/v1 Gateway',
+      'gateway.networking.k8s.io/v1 HTTPRoute',
+      'networking.k8s.io/v1 NetworkPolicy',
+      'policy/v1 PodDisruptionBudget',
+      'v1 ConfigMap',
+      'v1 Service',
+      'v1 ServiceAccount',
+    ]);
   });
 
   it('has no topics without an events section', () => {
