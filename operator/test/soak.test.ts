@@ -1,3 +1,4 @@
+import { infraEnv } from '@girok/e2e/infra';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -91,5 +92,47 @@ describe('a GirokPlatform under a soak on a real API server', () => {
     const again = await settled('paused');
     expect(again.metadata?.annotations?.['platform.girok.dev/paused']).toBeUndefined();
     expect(condition(again, 'ServicesReady')).toBeDefined();
+  });
+
+  it('says which Secret is missing and who needs it, and becomes Ready once they exist', async () => {
+    await kubectlApply(
+      platform(ns, 'nosecrets', {
+        environment: 'n1',
+        dns: { enabled: false },
+        events: { brokers: infraEnv('KAFKA_BROKERS').split(','), authSecretName: 'nosecrets-kafka' },
+      }),
+    );
+    const waiting = await until('SecretsReady=False', async () => {
+      const p = await readPlatform(kc, ns, 'nosecrets');
+      return condition(p, 'SecretsReady')?.status === 'False' ? p : undefined;
+    });
+    const secrets = condition(waiting, 'SecretsReady');
+    expect(secrets?.reason).toBe('SecretMissing');
+    expect(secrets?.message).toContain(
+      `Secret ${ns}/nosecrets-identity-database, needed by identity, does not exist`,
+    );
+    expect(secrets?.message).toContain(
+      `Secret ${ns}/nosecrets-kafka, needed by audit, auth, auth-bff, identity, legal, does not exist`,
+    );
+    expect(condition(waiting, 'TopicsReady')).toMatchObject({
+      status: 'False',
+      reason: 'SecretMissing',
+      message: 'Secret nosecrets-kafka (spec.events.authSecretName) does not exist',
+    });
+    expect(condition(waiting, 'Ready')).toMatchObject({ status: 'False', reason: 'Progressing' });
+    expect(condition(waiting, 'Degraded')?.status).toBe('False');
+
+    await createPlatformSecrets(kc, ns, 'nosecrets');
+    await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+      namespace: ns,
+      body: {
+        metadata: { name: 'nosecrets-kafka' },
+        stringData: { username: 'girok', password: 'not-used' },
+      },
+    });
+    await until('SecretsReady=True', async () => {
+      const p = await readPlatform(kc, ns, 'nosecrets');
+      return condition(p, 'SecretsReady')?.status === 'True';
+    });
   });
 });

@@ -4,6 +4,7 @@ export type ConditionType =
   | 'Ready'
   | 'Progressing'
   | 'Degraded'
+  | 'SecretsReady'
   | 'ServicesReady'
   | 'RoutesReady'
   | 'DnsReady'

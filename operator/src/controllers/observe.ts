@@ -15,8 +15,13 @@ export interface Observation {
   /** undefined: no events section; otherwise the topics found after converging, or the failure. */
   readonly topics?:
     | { readonly ok: true; readonly topics: { name: string; partitions: number }[] }
-    | { readonly ok: false; readonly message: string };
+    | { readonly ok: false; readonly message: string; readonly secretMissing?: true };
   readonly applyErrors: readonly string[];
+  /** Each referenced Secret that is missing, or lacks a key its readers need. */
+  readonly secrets: readonly {
+    readonly reason: 'SecretMissing' | 'SecretKeyMissing';
+    readonly message: string;
+  }[];
 }
 
 const deploymentReady = (d: V1Deployment | undefined, replicas: number): boolean =>
@@ -92,14 +97,29 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
     ? { status: 'True', reason: 'NoEvents', message: 'no spec.events section' }
     : seen.topics.ok
       ? { status: 'True', reason: 'Converged', message: `${seen.topics.topics.length} topics converged` }
-      : { status: 'False', reason: 'BrokerUnavailable', message: seen.topics.message };
+      : {
+          status: 'False',
+          reason: seen.topics.secretMissing ? 'SecretMissing' : 'BrokerUnavailable',
+          message: seen.topics.message,
+        };
 
-  const parts = [servicesReady, routesReady, dnsReady, topicsReady];
+  const [firstSecret] = seen.secrets;
+  const secretsReady: ConditionState = firstSecret
+    ? {
+        status: 'False',
+        reason: firstSecret.reason,
+        message: seen.secrets.map((s) => s.message).join('; '),
+      }
+    : { status: 'True', reason: 'AllPresent', message: 'every Secret the components read exists' };
+
+  // What the user must provide comes first: without it the rest cannot work.
+  const parts = [secretsReady, servicesReady, routesReady, dnsReady, topicsReady];
   const errors = [
     ...seen.applyErrors,
     ...(seen.routesError ? [seen.routesError] : []),
     ...(seen.dns && !seen.dns.ok ? [seen.dns.message] : []),
-    ...(seen.topics && !seen.topics.ok ? [seen.topics.message] : []),
+    // A missing Secret is the user's to provide (SecretsReady says so), not a failure to retry.
+    ...(seen.topics && !seen.topics.ok && !seen.topics.secretMissing ? [seen.topics.message] : []),
   ];
   const ready = parts.every((p) => p.status === 'True') && errors.length === 0;
   return {
@@ -125,6 +145,7 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
         errors.length > 0
           ? { status: 'True', reason: 'Errors', message: errors.join('; ') }
           : { status: 'False', reason: 'NoErrors', message: 'no errors' },
+      SecretsReady: secretsReady,
       ServicesReady: servicesReady,
       RoutesReady: routesReady,
       DnsReady: dnsReady,

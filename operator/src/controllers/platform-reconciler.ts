@@ -47,6 +47,9 @@ const canonicalJson = (value: unknown): string =>
     return v;
   });
 
+/** A Secret the user provides is not there yet: waited for, not retried as a failure. */
+class SecretMissingError extends Error {}
+
 /** Reconciles one GirokPlatform: desired state → apply what differs → prune → DNS → topics → status. */
 export class PlatformReconciler {
   private readonly o: Required<ReconcilerOptions>;
@@ -106,6 +109,7 @@ export class PlatformReconciler {
     const dns = desired.dns ? await this.writeDns(platform, desired.dns, desired.dns.content) : undefined;
     const topics = desired.topics ? await this.convergeTopics(platform, desired) : undefined;
 
+    const secrets = await this.checkSecrets(desired);
     const deployments = new Map(
       desired.view.components.map((c) => [
         c.objectName,
@@ -126,6 +130,7 @@ export class PlatformReconciler {
       ...(dns ? { dns } : {}),
       ...(topics ? { topics } : {}),
       applyErrors,
+      secrets,
     };
     const { ready, errors } = await this.writeStatus(platform, desired, seen);
     // A failure retries with the queue's per-key backoff (a struggling API server is not hammered
@@ -243,6 +248,38 @@ export class PlatformReconciler {
     }
   }
 
+  /** Whether each Secret the children reference exists with the keys they read (the values are never read out). */
+  private async checkSecrets(desired: DesiredState): Promise<Observation['secrets']> {
+    const found = await Promise.all(
+      desired.secrets.map(async (needed) => {
+        const secret = (await this.o.cluster.get({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: desired.view.namespace,
+          name: needed.name,
+        })) as V1Secret | undefined;
+        const who = needed.neededBy.join(', ');
+        if (!secret)
+          return [
+            {
+              reason: 'SecretMissing' as const,
+              message: `Secret ${desired.view.namespace}/${needed.name}, needed by ${who}, does not exist`,
+            },
+          ];
+        const absent = needed.keys.filter((k) => secret.data?.[k] === undefined);
+        return absent.length === 0
+          ? []
+          : [
+              {
+                reason: 'SecretKeyMissing' as const,
+                message: `Secret ${desired.view.namespace}/${needed.name}, needed by ${who}, has no key ${absent.join(', ')}`,
+              },
+            ];
+      }),
+    );
+    return found.flat();
+  }
+
   private async brokerAccess(platform: GirokPlatform, desired: DesiredState): Promise<BrokerAccess> {
     const { events } = desired.view.spec;
     const brokers = events?.brokers ?? [];
@@ -253,9 +290,15 @@ export class PlatformReconciler {
       namespace: platform.metadata?.namespace ?? '',
       name: events.authSecretName,
     })) as V1Secret | undefined;
-    const read = (key: string) => Buffer.from(secret?.data?.[key] ?? '', 'base64').toString();
-    if (!secret || !read('username') || !read('password')) {
-      throw new Error(`Secret ${events.authSecretName} needs the keys username and password`);
+    if (!secret)
+      throw new SecretMissingError(
+        `Secret ${events.authSecretName} (spec.events.authSecretName) does not exist`,
+      );
+    const read = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString();
+    if (!read('username') || !read('password')) {
+      throw new Error(
+        `Secret ${events.authSecretName} (spec.events.authSecretName) needs the keys username and password`,
+      );
     }
     return { brokers, sasl: { username: read('username'), password: read('password') } };
   }
@@ -269,6 +312,8 @@ export class PlatformReconciler {
       );
       return { ok: true as const, topics };
     } catch (e) {
+      if (e instanceof SecretMissingError)
+        return { ok: false as const, message: e.message, secretMissing: true as const };
       this.o.log('converging topics failed', { error: String(e) });
       return {
         ok: false as const,

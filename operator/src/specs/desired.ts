@@ -7,6 +7,7 @@ import { apiRoute, bffRoute, grpcRoute, platformGateway } from './gateway.ts';
 import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-policy.ts';
 import { componentPdb } from './pdb.ts';
 import { type PlatformView, viewOf } from './platform-view.ts';
+import { type NeededSecret, neededSecrets } from './secrets.ts';
 import { componentService } from './service.ts';
 import { componentServiceAccount } from './service-account.ts';
 import { desiredTopics, type TopicSpec } from './topics.ts';
@@ -17,6 +18,8 @@ export interface DesiredState {
   readonly children: readonly KubernetesObject[];
   readonly dns: CorednsSnippet | undefined;
   readonly topics: readonly TopicSpec[] | undefined;
+  /** The Secrets the children reference, which the user provides: checked, never written. */
+  readonly secrets: readonly NeededSecret[];
 }
 
 /** Everything the platform should consist of: a pure function of the resource. */
@@ -39,6 +42,7 @@ export function desiredState(platform: GirokPlatform, clusterDomain: string): De
     children,
     dns: corednsSnippet(view, clusterDomain),
     topics: view.spec.events ? desiredTopics(view) : undefined,
+    secrets: neededSecrets(children),
   };
 }
 

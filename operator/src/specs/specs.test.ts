@@ -17,6 +17,7 @@ import { apiRoute, grpcRoute, pathMatch, pathRegex, platformGateway } from './ga
 import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-policy.ts';
 import { componentPdb } from './pdb.ts';
 import { type PlatformView, viewOf } from './platform-view.ts';
+import { neededSecrets } from './secrets.ts';
 import { componentService } from './service.ts';
 import { componentServiceAccount } from './service-account.ts';
 import { desiredTopics } from './topics.ts';
@@ -506,6 +507,58 @@ describe('desired state', () => {
       'v1 ConfigMap',
       'v1 Service',
       'v1 ServiceAccount',
+    ]);
+  });
+
+  it('checks every Secret the children read: databases, the brokers’ SASL login and the Gateway’s certificate', () => {
+    const { secrets } = desiredState(
+      platformFixture({
+        services: { audit: { database: { name: 'audit-clickhouse', key: 'uri' } } },
+        events: { brokers: ['k:9092'], authSecretName: 'kafka-user' },
+        gateway: { enabled: true, tlsSecretName: 'girok-tls' },
+      }),
+      'cluster.local',
+    );
+    expect(secrets).toEqual([
+      { name: 'girok-identity-database', keys: ['url'], neededBy: ['identity'] },
+      {
+        name: 'kafka-user',
+        keys: ['password', 'username'],
+        neededBy: ['audit', 'auth', 'auth-bff', 'identity', 'legal'],
+      },
+      { name: 'girok-auth-database', keys: ['url'], neededBy: ['auth'] },
+      { name: 'girok-legal-database', keys: ['url'], neededBy: ['legal'] },
+      { name: 'audit-clickhouse', keys: ['uri'], neededBy: ['audit'] },
+      { name: 'girok-tls', keys: [], neededBy: ['the Gateway'] },
+    ]);
+  });
+
+  it('leaves out optional Secret references', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x', labels: { 'app.kubernetes.io/name': 'x' } },
+      spec: {
+        selector: {},
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'x',
+                env: [
+                  { name: 'A', valueFrom: { secretKeyRef: { name: 'maybe', key: 'k', optional: true } } },
+                ],
+                envFrom: [{ secretRef: { name: 'all' } }],
+              },
+            ],
+            volumes: [{ name: 'v', secret: { secretName: 'files' } }],
+          },
+        },
+      },
+    };
+    expect(neededSecrets([deployment])).toEqual([
+      { name: 'all', keys: [], neededBy: ['x'] },
+      { name: 'files', keys: [], neededBy: ['x'] },
     ]);
   });
 
