@@ -3,6 +3,7 @@ import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   condition,
+  createNamespace,
   createPlatformSecrets,
   kubectl,
   kubectlApply,
@@ -134,5 +135,54 @@ describe('a GirokPlatform under a soak on a real API server', () => {
       const p = await readPlatform(kc, ns, 'nosecrets');
       return condition(p, 'SecretsReady')?.status === 'True';
     });
+  });
+
+  it('retries a refused write with backoff and reports it in one readable sentence', async () => {
+    await createNamespace(kc, quotaNs);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedResourceQuota({
+      namespace: quotaNs,
+      body: { metadata: { name: 'no-services' }, spec: { hard: { services: '0' } } },
+    });
+    await createPlatformSecrets(kc, quotaNs, 'refused');
+    await kubectlApply(platform(quotaNs, 'refused', { environment: 'r1', dns: { enabled: false } }));
+    const degraded = await until('Degraded=True', async () => {
+      const p = await readPlatform(kc, quotaNs, 'refused');
+      return condition(p, 'Degraded')?.status === 'True' ? p : undefined;
+    });
+    expect(condition(degraded, 'Degraded')?.message).toMatch(
+      new RegExp(
+        `applying Service ${quotaNs}/refused-\\S+: the API server answered 403 Forbidden: .*exceeded quota`,
+      ),
+    );
+    const warnings = await until('the Degraded event', async () => {
+      const events = await core.listNamespacedEvent({ namespace: quotaNs, fieldSelector: 'reason=Degraded' });
+      return events.items.length > 0 ? events.items : undefined;
+    });
+    for (const e of warnings) {
+      expect(e.type).toBe('Warning');
+      expect(e.message).not.toMatch(/\n|Body:|Headers:|HTTP-Code|\{/);
+      expect(e.message).toMatch(/\(and \d+ more: see the Degraded condition\)$/);
+    }
+    // Each failed reconcile is retried by the queue with growing delays, not every few seconds.
+    const retries = async () =>
+      (await op.metrics.registry.getSingleMetric('workqueue_retries_total')?.get())?.values[0]?.value ?? 0;
+    await until('a retry', async () => (await retries()) >= 2);
+    const refusedPatches = async () =>
+      (await op.metrics.registry.getSingleMetric('rest_client_requests_total')?.get())?.values.find(
+        (v) => v.labels.method === 'PATCH' && v.labels.code === '403',
+      )?.value ?? 0;
+    expect(await refusedPatches()).toBeGreaterThan(0);
+    const settledAt = await retries();
+    await new Promise((r) => setTimeout(r, 3000));
+    // With a fixed 500 ms requeue there would be ~6 more; backoff (0.2, 0.4, 0.8, 1.6 s, ...) allows a few.
+    expect((await retries()) - settledAt).toBeLessThanOrEqual(3);
+
+    await core.deleteNamespacedResourceQuota({ namespace: quotaNs, name: 'no-services' });
+    await until(
+      'the Services once the quota is gone',
+      async () => (await core.listNamespacedService({ namespace: quotaNs })).items.length === 5,
+      90_000,
+    );
   });
 });
