@@ -118,10 +118,15 @@ describe('the operator process: leader election and restarts', () => {
       90_000,
     );
     expect(ready.status?.services?.legal?.readyReplicas).toBe(2);
-    const metrics = await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).text();
-    expect(metrics).toMatch(
-      /controller_runtime_reconcile_total\{controller="girokplatform",result="(success|requeue_after)"\} [1-9]/,
-    );
+    // Another operator on the shared API server may have made it Ready first: wait for this one's own reconcile.
+    const metrics = await until('the second operator to reconcile', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${second.port}/metrics`)).text();
+      return /controller_runtime_reconcile_total\{controller="girokplatform",result="(success|requeue_after)"\} [1-9]/.test(
+        text,
+      )
+        ? text
+        : undefined;
+    });
     expect(metrics).toMatch(
       /controller_runtime_reconcile_time_seconds_bucket\{le="0.005",controller="girokplatform"\}/,
     );

@@ -33,7 +33,7 @@ describe('the API server validates a GirokPlatform with readable messages', () =
   it('accepts a minimal platform', async () => {
     const created = (await custom.createNamespacedCustomObject({
       ...crd,
-      body: platform(ns, 'minimal'),
+      body: platform(ns, 'least'),
     })) as GirokPlatform;
     expect(created.metadata?.uid).toBeTruthy();
   });
@@ -108,7 +108,7 @@ describe('the API server validates a GirokPlatform with readable messages', () =
   });
 
   it('refuses to change the environment of an existing platform', async () => {
-    const current = (await custom.getNamespacedCustomObject({ ...crd, name: 'minimal' })) as GirokPlatform;
+    const current = (await custom.getNamespacedCustomObject({ ...crd, name: 'least' })) as GirokPlatform;
     current.spec.environment = 'prod';
     expect(await rejection(current, false)).toContain(
       'environment is immutable; create a new GirokPlatform instead',
