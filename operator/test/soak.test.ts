@@ -2,6 +2,7 @@ import { infraEnv } from '@girok/e2e/infra';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  acceptRoutes,
   condition,
   createNamespace,
   createPlatformSecrets,
@@ -67,6 +68,12 @@ describe('a GirokPlatform under a soak on a real API server', () => {
       await until(`${kind} ${name}`, async () => (await read(apiVersion, kind, name)) !== undefined);
 
     for (const [apiVersion, kind, name] of children) {
+      // Ready, so nothing requeues it: only a watch can notice the deletion.
+      await until('Ready=True', async () => {
+        await acceptRoutes(kc, ns, 'watched');
+        return condition(await readPlatform(kc, ns, 'watched'), 'Ready')?.status === 'True';
+      });
+      await op.controller.idle();
       const before = await read(apiVersion, kind, name);
       await objects.delete({ apiVersion, kind, metadata: { name, namespace: ns } });
       await until(
