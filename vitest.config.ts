@@ -14,6 +14,7 @@ export default defineConfig({
       { test: { name: 'legal:unit', root: './services/legal', include: ['src/**/*.test.ts'] } },
       { test: { name: 'audit:unit', root: './services/audit', include: ['src/**/*.test.ts'] } },
       './e2e/vitest.config.ts',
+      './e2e/vitest.node.config.ts',
       './services/kit/vitest.config.ts',
       './services/identity/vitest.config.ts',
       './services/auth/vitest.config.ts',

@@ -49,7 +49,7 @@ function localSecrets(dataDir: string): LocalSecrets {
 }
 
 /**
- * Local mode (DESIGN §6): PostgreSQL through PGlite in `GIROK_DATA_DIR` (default `.girok/data`),
+ * Local mode (docs/architecture.md §6): PostgreSQL through PGlite in `GIROK_DATA_DIR` (default `.girok/data`),
  * no VALKEY_URL (in-memory cache), no KAFKA_BROKERS (in-process bus), no CLICKHOUSE_URL (audit in
  * its embedded store, PGlite too), the standard ports unless `<SERVICE>_HTTP_PORT` /
  * `<SERVICE>_GRPC_PORT` / `<SERVICE>_METRICS_PORT` (IDENTITY, AUTH, LEGAL, AUDIT, BFF) say

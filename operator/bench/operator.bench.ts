@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type BenchSuite, rawApplyRate } from '@girok/e2e/bench';
+import { kwokNamespaceAnnotations } from '@girok/e2e/infra';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { GirokPlatform } from '../src/api/platform.ts';
 import { PlatformController } from '../src/controllers/platform-controller.ts';
@@ -107,7 +108,9 @@ export const suite: BenchSuite = {
       }
     };
     const namespace = `bench-op-${Date.now().toString(36)}`;
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    // The platforms' Pods (fake images) go to the kwok node.
+    const annotations = { ...kwokNamespaceAnnotations };
+    await core.createNamespace({ body: { metadata: { name: namespace, annotations } } });
     const databaseSecret = (ns: string) =>
       core.createNamespacedSecret({
         namespace: ns,
@@ -154,7 +157,7 @@ export const suite: BenchSuite = {
 
       // 100 platforms at once, in their own namespace.
       const many = `${namespace}-100`;
-      await core.createNamespace({ body: { metadata: { name: many } } });
+      await core.createNamespace({ body: { metadata: { name: many, annotations } } });
       await databaseSecret(many);
       const names = Array.from({ length: 100 }, (_, i) => `m${i}`);
       const applyBefore = writes.byVerb.apply ?? 0;

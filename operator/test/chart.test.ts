@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { kubectl } from './support.ts';
 
 const chart = fileURLToPath(new URL('../../charts/girok-operator', import.meta.url));
-const healthLua = path.join(chart, 'argocd/girokplatform-health.lua');
 
 describe('the girok-operator Helm chart', () => {
   it('passes helm lint --strict', async () => {
@@ -53,58 +52,5 @@ describe('the girok-operator Helm chart', () => {
     } finally {
       fs.rmSync(file, { force: true });
     }
-  });
-});
-
-/** JSON -> Lua table constructor, so a sample object can be handed to the health script. */
-const lua = (v: unknown): string => {
-  if (v === null || v === undefined) return 'nil';
-  if (Array.isArray(v)) return `{${v.map(lua).join(',')}}`;
-  if (typeof v === 'object')
-    return `{${Object.entries(v)
-      .map(([k, x]) => `[${JSON.stringify(k)}]=${lua(x)}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-};
-
-async function health(obj: unknown): Promise<{ status: string; message: string }> {
-  const script = `obj = ${lua(obj)}\nlocal hs = dofile(${JSON.stringify(healthLua)})\nprint(hs.status .. "|" .. hs.message)`;
-  const out = await exec(infraEnv('LUA'), ['-e', script]);
-  const [status = '', message = ''] = out.trim().split('|');
-  return { status, message };
-}
-
-const cond = (type: string, status: string, message = `${type} is ${status}`) => ({
-  type,
-  status,
-  message,
-  reason: type,
-});
-
-describe('the Argo CD health check', () => {
-  it('is Healthy only when Ready is True at the current generation', async () => {
-    const ready = {
-      metadata: { generation: 3 },
-      status: { observedGeneration: 3, conditions: [cond('Ready', 'True', 'all good')] },
-    };
-    expect(await health(ready)).toEqual({ status: 'Healthy', message: 'all good' });
-    expect((await health({ ...ready, metadata: { generation: 4 } })).status).toBe('Progressing');
-  });
-
-  it('is Degraded when Degraded is True, Progressing while converging or before any status', async () => {
-    const degraded = {
-      metadata: { generation: 2 },
-      status: {
-        observedGeneration: 2,
-        conditions: [cond('Ready', 'False'), cond('Degraded', 'True', 'broker unreachable')],
-      },
-    };
-    expect(await health(degraded)).toEqual({ status: 'Degraded', message: 'broker unreachable' });
-    const converging = {
-      metadata: { generation: 2 },
-      status: { observedGeneration: 2, conditions: [cond('Ready', 'False', 'available: identity 1/2')] },
-    };
-    expect(await health(converging)).toEqual({ status: 'Progressing', message: 'available: identity 1/2' });
-    expect((await health({ metadata: { generation: 1 } })).status).toBe('Progressing');
   });
 });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, goModuleDir, infraEnv, versions } from '@girok/e2e/infra';
+import { exec, goModuleDir, infraEnv, kwokNamespaceAnnotations, versions } from '@girok/e2e/infra';
 import {
   ApiextensionsV1Api,
   CoreV1Api,
@@ -229,8 +229,11 @@ export async function createPlatformSecrets(
     await core.createNamespacedSecret({ namespace, body: { metadata: { name }, data: { [key]: value } } });
 }
 
+/** A namespace whose Pods go to the kwok node (fake images "run" there; the real node is for real images). */
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  await kc
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name, annotations: { ...kwokNamespaceAnnotations } } } });
 }
 
 /**

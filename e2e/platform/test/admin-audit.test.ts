@@ -1,7 +1,7 @@
 import { AccountMode } from '@girok/contracts/identity/v1/identity';
+import { Browser } from '@girok/e2e/browser';
 import { base32Decode, totpCode } from '@girok/identity/totp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browser } from './browser.ts';
 import { type Platform, startPlatform } from './platform.ts';
 
 describe('the audit trail for admins through the BFF', () => {
@@ -16,7 +16,7 @@ describe('the audit trail for admins through the BFF', () => {
   it('an MFA-verified admin with audit:read sees an account’s trail and the admin actions; a user does not', async () => {
     // Someone whose trail there is to see.
     const user = platform.newUser();
-    const userBrowser = browser(platform.bff.url);
+    const userBrowser = new Browser(platform.bff.url);
     await userBrowser.prepare();
     const signUp = await userBrowser.graphql<{ signUp: { status: string } }>(
       'mutation($input: SignUpInput!) { signUp(input: $input) { status } }',
@@ -54,7 +54,7 @@ describe('the audit trail for admins through the BFF', () => {
       { accountId: adminId, roleId: roles.find((r) => r.name === 'security_admin')?.id ?? '' },
       { metadata: root },
     );
-    const admin = browser(platform.bff.url);
+    const admin = new Browser(platform.bff.url);
     await admin.prepare();
     const challenged = await admin.graphql<{ adminLogin: { status: string; challengeId: string } }>(
       'mutation($input: LoginInput!) { adminLogin(input: $input) { status challengeId } }',

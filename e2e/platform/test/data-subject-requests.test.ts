@@ -1,8 +1,8 @@
 import { DsrOutcome, DsrType } from '@girok/contracts/legal/v1/dsr';
 import { type Dsr, DsrStatus } from '@girok/contracts/legal/v1/legal';
+import { Browser } from '@girok/e2e/browser';
 import type { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browser } from './browser.ts';
 import { type Platform, startPlatform } from './platform.ts';
 
 const SIGN_UP = 'mutation($input: SignUpInput!) { signUp(input: $input) { status } }';
@@ -39,7 +39,7 @@ describe('data-subject requests fulfilled across identity, auth, legal and audit
 
   const signedUp = async () => {
     const user = platform.newUser();
-    const b = browser(platform.bff.url);
+    const b = new Browser(platform.bff.url);
     await b.prepare();
     const signUp = await b.graphql(SIGN_UP, { input: { ...user, consents } });
     expect(signUp.errors).toEqual([]);
@@ -83,7 +83,7 @@ describe('data-subject requests fulfilled across identity, auth, legal and audit
     expect(dsr.parts.find((p) => p.service === 'audit-service')?.note).not.toBe('');
 
     // identity erased the account: no login, its sessions ended; legal kept no current consent.
-    const again = browser(platform.bff.url);
+    const again = new Browser(platform.bff.url);
     await again.prepare();
     const login = await again.graphql('mutation($input: LoginInput!) { login(input: $input) { status } }', {
       input: { identifier: user.email, password: user.password },

@@ -24,4 +24,15 @@ describe('loadInfraConfig', () => {
       'GIROK_INFRA_KEEP must be 1/true or 0/false, got "yes"',
     );
   });
+
+  it('moves every port by GIROK_INFRA_PORT_OFFSET and names a malformed one', () => {
+    expect(loadInfraConfig({}).ports.postgres).toBe(15432);
+    expect(loadInfraConfig({ GIROK_INFRA_PORT_OFFSET: '100' }).ports).toMatchObject({
+      postgres: 15532,
+      kubeApiserver: 16543,
+    });
+    expect(() => loadInfraConfig({ GIROK_INFRA_PORT_OFFSET: '-5' })).toThrow(
+      'GIROK_INFRA_PORT_OFFSET must be a whole number from 0 to 20000, got "-5"',
+    );
+  });
 });

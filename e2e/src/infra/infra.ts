@@ -95,6 +95,9 @@ export class Infra {
         );
         stopped.push(def.name);
       }
+      const cleanup = def.cleanup;
+      if (cleanup)
+        await this.ctx.progress.step(`cleaning up after ${def.name}`, () => cleanup.call(def, this.ctx));
       fs.rmSync(pidFile(this.ctx, def.name), { force: true });
     }
     return stopped;
@@ -152,6 +155,7 @@ export class Infra {
         throw new Error(`${def.name}: port ${port} on 127.0.0.1 is taken by another process; stop it${hint}`);
       }
     }
+    await def.cleanup?.(this.ctx);
     const dir = serverDir(this.ctx, def.name);
     if (!options.keepData) fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });

@@ -25,6 +25,11 @@ export interface ServerDef {
   start?(ctx: ServerContext): Promise<number>;
   /** True once the server answers a real request. */
   ready?(ctx: ServerContext): Promise<boolean>;
+  /**
+   * Undoes what the server leaves behind outside its process (mounts, network links, iptables
+   * chains, containers): run after it stops, and before it starts in case a crash left them.
+   */
+  cleanup?(ctx: ServerContext): Promise<void>;
   /** The signal that stops it promptly and cleanly (default SIGTERM; PostgreSQL's fast shutdown is SIGINT). */
   readonly stopSignal?: NodeJS.Signals;
   /** How long a cold start may take before it is a failure. */

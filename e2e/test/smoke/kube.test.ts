@@ -11,6 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infraEnv } from '../../src/infra/infra-env.ts';
+import { kwokNamespaceAnnotations } from '../../src/infra/servers/kube.ts';
 
 const until = async <T>(
   what: string,
@@ -43,7 +44,10 @@ describe('Kubernetes API server (+ controller-manager, scheduler, kwok) through 
     apps = kc.makeApiClient(AppsV1Api);
     crds = kc.makeApiClient(ApiextensionsV1Api);
     objects = KubernetesObjectApi.makeApiClient(kc);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    // Its Pods (an image nothing pulls) go to the kwok node.
+    await core.createNamespace({
+      body: { metadata: { name: namespace, annotations: { ...kwokNamespaceAnnotations } } },
+    });
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ export interface TopicSpec {
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** The platform's topics (DESIGN.md §3): `<domain>.<aggregate>.v1`, keyed by aggregate id. */
+/** The platform's topics (docs/architecture.md §4): `<domain>.<aggregate>.v1`, keyed by aggregate id. */
 const topicCatalogue: readonly TopicOverride[] = [
   { name: 'identity.account.v1', partitions: 6, retentionMs: 7 * DAY, cleanupPolicy: 'delete' },
   { name: 'identity.session.v1', partitions: 6, retentionMs: 3 * DAY, cleanupPolicy: 'delete' },

@@ -11,7 +11,7 @@ const workload = {
 const minimal = { ...workload, CLICKHOUSE_URL: 'http://default:secret@127.0.0.1:8123' };
 
 describe('audit config', () => {
-  it('has the documented defaults: ports, batching, DESIGN §4 breaker, 5-year access and consent retention', () => {
+  it('has the documented defaults: ports, batching, the breaker (5 / 30 s / 2), 5-year access and consent retention', () => {
     const config = loadConfig(minimal);
     expect(config).toMatchObject({
       httpPort: 3010,

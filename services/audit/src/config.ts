@@ -9,8 +9,8 @@ export interface AuditConfig {
   readonly grpcPort: number;
   readonly host: string;
   /**
-   * Where the trail is kept: ClickHouse when CLICKHOUSE_URL is set, otherwise (local mode, DESIGN
-   * §6) the embedded store in the PGlite database AUDIT_LOCAL_DATABASE_URL names.
+   * Where the trail is kept: ClickHouse when CLICKHOUSE_URL is set, otherwise (local mode,
+   * docs/architecture.md §6) the embedded store in the PGlite database AUDIT_LOCAL_DATABASE_URL names.
    */
   readonly store:
     | {
@@ -32,7 +32,7 @@ export interface AuditConfig {
     readonly timeoutMs: number;
     /** Extra attempts after a transient failure (connection refused or reset). */
     readonly retries: number;
-    /** DESIGN §4: opens after 5 consecutive failures, half-opens after 30 s, closes after 2 successes. */
+    /** docs/architecture.md §4: opens after 5 consecutive failures, half-opens after 30 s, closes after 2 successes. */
     readonly breaker: {
       readonly consecutiveFailures: number;
       readonly halfOpenAfterMs: number;
@@ -97,7 +97,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   if (!IDENTIFIER.test(database)) {
     read.problem(`CLICKHOUSE_DATABASE must be an identifier (letters, digits, _), got "${database}"`);
   }
-  // A URL present means the real server is used (DESIGN §6); without one, the embedded store.
+  // A URL present means the real server is used (docs/architecture.md §6); without one, the embedded store.
   const clickhouseUrl = read.optionalString('CLICKHOUSE_URL');
   if (clickhouseUrl !== undefined && !URL.canParse(clickhouseUrl))
     read.problem('CLICKHOUSE_URL must be a URL');

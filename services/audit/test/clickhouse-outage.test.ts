@@ -35,7 +35,7 @@ describe('ClickHouse stops under a stream of audit events', () => {
     bed = await createTestBed();
     service = await bed.start({
       CLICKHOUSE_TIMEOUT_MS: '2000',
-      // DESIGN §4 breaker (5 failures, 2 successes to close), half-opening sooner so the suite is short.
+      // The platform's breaker (docs/architecture.md §4: 5 failures, 2 successes to close), half-opening sooner so the suite is short.
       CLICKHOUSE_BREAKER_HALF_OPEN_MS: '4000',
       AUDIT_CONSUMER_RETRY_MAX_MS: '1000',
     });

@@ -75,7 +75,7 @@ function workloadTokenFile(path: string | undefined): WorkloadTokenSource {
 export async function startAuthBff(config: BffConfig, options: StartOptions = {}): Promise<RunningAuthBff> {
   const logger = options.logger ?? createLogger({ service: config.serviceName, level: config.logLevel });
   const registry = new Registry();
-  // A URL present means the real server; absent, local mode's in-process twin (DESIGN §6).
+  // A URL present means the real server; absent, local mode's in-process twin (docs/architecture.md §6).
   const store: KeyValueStore =
     config.valkeyUrl === undefined
       ? new MemoryStore()

@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
+import { APP_ORIGIN, type Browser } from '@girok/e2e/browser';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { APP_ORIGIN, type Browser } from './browser.ts';
 import { LOGIN_FIELDS, signUpAndLogIn, startTestPlatform, type TestPlatform } from './support.ts';
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${LOGIN_FIELDS} } }`;

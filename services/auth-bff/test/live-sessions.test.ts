@@ -1,5 +1,5 @@
+import { type Browser, SocketRefused } from '@girok/e2e/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, SocketRefused } from './browser.ts';
 import {
   authenticator,
   LOGIN_FIELDS,

@@ -1,9 +1,9 @@
 import { SanctionType } from '@girok/contracts/auth/v1/auth';
+import { APP_ORIGIN, type Browser, SocketRefused } from '@girok/e2e/browser';
 import { TokenVerifier } from '@girok/kit/auth';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { APP_ORIGIN, type Browser, SocketRefused } from './browser.ts';
 import {
   authenticator,
   LOGIN_FIELDS,

@@ -1,5 +1,5 @@
+import type { Browser } from '@girok/e2e/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from './browser.ts';
 import { LOGIN_FIELDS, SIGN_UP, signUpAndLogIn, startTestPlatform, type TestPlatform } from './support.ts';
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${LOGIN_FIELDS} } }`;

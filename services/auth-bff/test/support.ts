@@ -3,6 +3,7 @@ import { loadConfig as loadAuthConfig } from '@girok/auth/config';
 import { startAuthService } from '@girok/auth/service';
 import { AuthService } from '@girok/contracts/auth/v1/auth';
 import { AccountMode, IdentityService } from '@girok/contracts/identity/v1/identity';
+import { APP_ORIGIN, Browser, type GraphqlResponse } from '@girok/e2e/browser';
 import { ensureTopics } from '@girok/e2e/events';
 import { infraEnv } from '@girok/e2e/infra';
 import { loadConfig as loadIdentityConfig } from '@girok/identity/config';
@@ -18,7 +19,6 @@ import { Metadata } from '@grpc/grpc-js';
 import pg from 'pg';
 import { type RunningAuthBff, startAuthBff } from '../src/auth-bff.ts';
 import { loadConfig } from '../src/config.ts';
-import { APP_ORIGIN, Browser, type GraphqlResponse } from './browser.ts';
 
 const TOPICS = [
   'identity.account.v1',

@@ -74,7 +74,7 @@ export async function startIdentityService(
   });
   const applied = await migrateToLatest(db, migrations);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  // A URL present means the real server; absent, local mode's in-process twin (DESIGN §6).
+  // A URL present means the real server; absent, local mode's in-process twin (docs/architecture.md §6).
   const store: KeyValueStore =
     config.valkeyUrl === undefined
       ? new MemoryStore()

@@ -52,6 +52,8 @@ export interface GoWrapperBuild {
   readonly goMod: string;
   readonly packages: readonly string[];
   readonly ldflags: string;
+  /** Build tags, e.g. to leave out parts that need cgo. */
+  readonly tags?: readonly string[];
   readonly binDir: string;
   readonly binaries: readonly string[];
 }
@@ -72,7 +74,19 @@ export async function goBuildWrapper(progress: Progress, spec: GoWrapperBuild): 
     exec('go', ['mod', 'download'], options),
   );
   await progress.step(`building ${spec.what} (go build; ${spec.coldEstimate} on 2 cores when cold)`, () =>
-    exec('go', ['build', '-ldflags', spec.ldflags, '-o', output(spec), ...spec.packages], options),
+    exec(
+      'go',
+      [
+        'build',
+        '-ldflags',
+        spec.ldflags,
+        ...(spec.tags?.length ? ['-tags', spec.tags.join(' ')] : []),
+        '-o',
+        output(spec),
+        ...spec.packages,
+      ],
+      options,
+    ),
   );
 }
 

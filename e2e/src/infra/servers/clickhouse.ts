@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { hostAddress, podCidr } from '../config.ts';
+import { ensureHostAddress } from '../host-address.ts';
 import { ensureDebianPackages } from '../install/debian.ts';
 import { startDaemon } from '../proc.ts';
 import { logFile, pidFile, type ServerDef, serverDir } from '../server.ts';
@@ -14,6 +16,7 @@ const config = (dir: string, httpPort: number, tcpPort: number) => `<yandex>
   <http_port>${httpPort}</http_port>
   <tcp_port>${tcpPort}</tcp_port>
   <listen_host>127.0.0.1</listen_host>
+  <listen_host>${hostAddress}</listen_host>
   <path>${dir}/data/</path>
   <tmp_path>${dir}/data/tmp/</tmp_path>
   <user_files_path>${dir}/data/user_files/</user_files_path>
@@ -27,7 +30,7 @@ const config = (dir: string, httpPort: number, tcpPort: number) => `<yandex>
 
 const users = `<yandex>
   <profiles><default/></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>${hostAddress}</ip><ip>${podCidr}</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default/></quotas>
 </yandex>
 `;
@@ -46,6 +49,7 @@ export const clickhouse: ServerDef = {
       config(dir, ctx.config.ports.clickhouseHttp, ctx.config.ports.clickhouseTcp),
     );
     fs.writeFileSync(path.join(dir, 'users.xml'), users);
+    await ensureHostAddress();
     return startDaemon(SERVER, [`--config-file=${path.join(dir, 'config.xml')}`], {
       cwd: dir,
       logFile: logFile(ctx, 'clickhouse'),

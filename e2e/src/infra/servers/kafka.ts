@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { hostAddress } from '../config.ts';
+import { ensureHostAddress } from '../host-address.ts';
 import { ensureDebianPackages } from '../install/debian.ts';
 import { ensureMavenClasspath } from '../install/maven.ts';
 import { exec, startDaemon } from '../proc.ts';
@@ -15,15 +17,15 @@ const brokers = (ctx: ServerContext) => `127.0.0.1:${ctx.config.ports.kafka}`;
 
 // One node that is both broker and controller, with a static quorum (no --standalone needed).
 const serverProperties = (ctx: ServerContext, dataDir: string) => {
-  const { kafka, kafkaController } = ctx.config.ports;
+  const { kafka, kafkaController, kafkaHost } = ctx.config.ports;
   return `process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${kafkaController}
-listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}
-advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}
+listeners=PLAINTEXT://127.0.0.1:${kafka},PODS://${hostAddress}:${kafkaHost},CONTROLLER://127.0.0.1:${kafkaController}
+advertised.listeners=PLAINTEXT://127.0.0.1:${kafka},PODS://${hostAddress}:${kafkaHost}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PODS:PLAINTEXT
 log.dirs=${dataDir}
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -73,6 +75,7 @@ export const kafka: ServerDef = {
     const log4j = path.join(dir, 'log4j.properties');
     fs.writeFileSync(props, serverProperties(ctx, path.join(dir, 'data')));
     fs.writeFileSync(log4j, log4jProperties);
+    await ensureHostAddress();
     const java = ['-Xms256m', '-Xmx768m', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${libDir(ctx)}/*`];
     // A resumed broker keeps its formatted log dirs (Infra.resume); a fresh one is formatted.
     if (!fs.existsSync(path.join(dir, 'data', 'meta.properties')))
@@ -106,5 +109,9 @@ export const kafka: ServerDef = {
     }
   },
   startTimeoutMs: 90_000,
-  env: (ctx) => ({ KAFKA_BROKERS: brokers(ctx) }),
+  // Pods use the listener at the host address (each listener hands out its own advertised address).
+  env: (ctx) => ({
+    KAFKA_BROKERS: brokers(ctx),
+    KAFKA_POD_BROKERS: `${hostAddress}:${ctx.config.ports.kafkaHost}`,
+  }),
 };

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { hostAddress, podCidr } from '../config.ts';
+import { ensureHostAddress } from '../host-address.ts';
 import { ensureDebianPackages } from '../install/debian.ts';
 import { exec, startDaemon } from '../proc.ts';
 import { logFile, pidFile, type ServerContext, type ServerDef, serverDir } from '../server.ts';
@@ -43,6 +45,11 @@ export const postgres: ServerDef = {
           logFile: logFile(ctx, 'postgres'),
         },
       );
+    // Pods on the real node connect from their own addresses to the host address.
+    const hba = path.join(data, 'pg_hba.conf');
+    const podRule = `host all all ${podCidr} trust\nhost all all ${hostAddress}/32 trust\n`;
+    if (!fs.readFileSync(hba, 'utf8').includes(podRule)) fs.appendFileSync(hba, podRule);
+    await ensureHostAddress();
     // Durability is traded for speed: this server holds test data only.
     return startDaemon(
       bin('postgres'),
@@ -52,7 +59,7 @@ export const postgres: ServerDef = {
         '-p',
         String(ctx.config.ports.postgres),
         '-h',
-        '127.0.0.1',
+        `127.0.0.1,${hostAddress}`,
         '-k',
         dir,
         '-c',

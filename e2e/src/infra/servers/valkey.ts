@@ -1,3 +1,5 @@
+import { hostAddress } from '../config.ts';
+import { ensureHostAddress } from '../host-address.ts';
 import { ensureDebianPackages } from '../install/debian.ts';
 import { startDaemon } from '../proc.ts';
 import { logFile, pidFile, type ServerDef, serverDir } from '../server.ts';
@@ -13,12 +15,17 @@ export const valkey: ServerDef = {
     ensureDebianPackages(ctx.progress, [
       { package: 'valkey-server', provides: '/usr/bin/valkey-server', backports: true },
     ]),
-  start: async (ctx) =>
-    startDaemon(
+  async start(ctx) {
+    await ensureHostAddress();
+    return startDaemon(
       '/usr/bin/valkey-server',
       [
         '--bind',
         '127.0.0.1',
+        hostAddress,
+        // Listening on the host address (for Pods) is not exposure: it exists on lo only.
+        '--protected-mode',
+        'no',
         '--port',
         String(ctx.config.ports.valkey),
         '--save',
@@ -29,7 +36,8 @@ export const valkey: ServerDef = {
         serverDir(ctx, 'valkey'),
       ],
       { logFile: logFile(ctx, 'valkey'), pidFile: pidFile(ctx, 'valkey') },
-    ),
+    );
+  },
   ready: (ctx) => respPing(ctx.config.ports.valkey),
   env: (ctx) => ({ VALKEY_URL: `redis://127.0.0.1:${ctx.config.ports.valkey}` }),
 };

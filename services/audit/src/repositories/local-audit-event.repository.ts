@@ -12,7 +12,7 @@ const INSERT_CHUNK = 1000;
 type Where = ExpressionBuilder<AuditDatabase, 'audit_events'>;
 
 /**
- * Local mode's audit store (DESIGN §6: no ClickHouse to install): the `audit_events` table in the
+ * Local mode's audit store (docs/architecture.md §6: no ClickHouse to install): the `audit_events` table in the
  * PGlite database `AUDIT_LOCAL_DATABASE_URL` names, kept on disk across restarts like the other
  * services' local data. It answers the `AuditStore` contract as ClickHouse does: the primary key
  * on the event id makes a redelivery add nothing, pages come newest first then by id in byte order,

@@ -36,7 +36,7 @@ const ACCESS = new Set(['account', 'session', 'mfa', 'device', 'token', 'credent
 
 /**
  * The retention class of an audit event. Login and other access history and consent history are
- * kept five years (DESIGN §2); admin actions as long, since they explain the access that followed;
+ * kept five years (docs/architecture.md §3); admin actions as long, since they explain the access that followed;
  * the rest less (the policy is configuration, see the README).
  */
 export function categoryOf(service: string, action: string): CategoryName {

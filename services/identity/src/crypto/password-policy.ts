@@ -2,7 +2,7 @@ import type { FieldViolation } from '@girok/kit/errors';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
 /**
- * The password rules of DESIGN §2 (NIST SP 800-63B style: length and a blocklist, no composition
+ * The password rules of docs/architecture.md §3 (NIST SP 800-63B style: length and a blocklist, no composition
  * rules). The history of 5 needs stored hashes and is enforced by the service.
  */
 

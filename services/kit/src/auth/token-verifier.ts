@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { DomainError } from '../errors/domain-error.ts';
 
-/** The access tokens auth-service issues (DESIGN §2). */
+/** The access tokens auth-service issues (docs/architecture.md §3). */
 export const TOKEN_TYPES = ['USER_ACCESS', 'ADMIN_ACCESS', 'OPERATOR_ACCESS'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
 
@@ -11,7 +11,7 @@ export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'EdDSA'] as const;
 /** RFC 9068 JWT access token header type. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
-/** What auth-service gives an access token (DESIGN §2). */
+/** What auth-service gives an access token (docs/architecture.md §3). */
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 900;
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 

@@ -10,7 +10,7 @@ import { currentRequestId } from '../context/request-context.ts';
 import { uuidv7 } from '../ids/uuidv7.ts';
 import type { OutboxEventInput } from './append-events.ts';
 
-/** The topic every service's security-relevant actions go to (DESIGN §2, audit-service). */
+/** The topic every service's security-relevant actions go to (audit-service, docs/architecture.md §3). */
 export const AUDIT_TOPIC = 'audit.event.v1';
 
 export interface AuditInput {

@@ -83,7 +83,7 @@ const STATE_NAME: Record<CircuitState, BreakerState> = {
 };
 
 /**
- * The one way outbound calls are made (DESIGN §4): per-attempt timeout, retry with exponential
+ * The one way outbound calls are made (docs/architecture.md §4): per-attempt timeout, retry with exponential
  * backoff and jitter for transient failures, and a circuit breaker. Retry wraps the breaker, so
  * every attempt counts toward the breaker and an open circuit ends the retries at once.
  */

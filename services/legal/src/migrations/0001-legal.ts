@@ -36,7 +36,7 @@ export const GDPR_COUNTRIES = [
 ] as const;
 
 /**
- * The law registry the platform starts with (DESIGN §2). Values are data: an admin with law:manage
+ * The law registry the platform starts with (docs/architecture.md §3). Values are data: an admin with law:manage
  * changes them with UpdateLaw, no release needed. `notes` says where each value comes from.
  */
 export const SEEDED_LAWS = [

@@ -1,4 +1,4 @@
-import { WebSocket } from 'ws';
+import { type ClientOptions, WebSocket } from 'ws';
 
 export const APP_ORIGIN = 'https://app.girok.test';
 
@@ -6,6 +6,17 @@ export interface GraphqlResponse<T = Record<string, unknown>> {
   readonly status: number;
   readonly data: T | null;
   readonly errors: readonly { message: string; extensions: { code: string; status: number } }[];
+}
+
+/**
+ * How a browser reaches the BFF: the global `fetch` and a plain WebSocket by default; a suite that
+ * resolves names through its own DNS server or trusts a test CA passes its own (e.g. undici's
+ * `fetch` with a dispatcher, and `ws` options with `lookup` and `ca`).
+ */
+export interface BrowserTransport {
+  readonly fetch?: typeof fetch;
+  readonly origin?: string;
+  readonly socketOptions?: ClientOptions;
 }
 
 /**
@@ -17,6 +28,7 @@ export class Browser {
   readonly cookies: Map<string, string>;
   readonly baseUrl: string;
   readonly userAgent: string;
+  readonly transport: BrowserTransport;
   /** Sent with every request (e.g. the X-Forwarded-For a proxy in front would add). */
   readonly headers: Record<string, string> = {};
 
@@ -24,14 +36,20 @@ export class Browser {
     baseUrl: string,
     userAgent = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
     cookies = new Map<string, string>(),
+    transport: BrowserTransport = {},
   ) {
     this.baseUrl = baseUrl;
     this.userAgent = userAgent;
     this.cookies = cookies;
+    this.transport = transport;
   }
 
   at(baseUrl: string): Browser {
-    return new Browser(baseUrl, this.userAgent, this.cookies);
+    return new Browser(baseUrl, this.userAgent, this.cookies, this.transport);
+  }
+
+  get origin(): string {
+    return this.transport.origin ?? APP_ORIGIN;
   }
 
   get csrfToken(): string | undefined {
@@ -48,11 +66,11 @@ export class Browser {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Response> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
+    const response = await (this.transport.fetch ?? fetch)(`${this.baseUrl}${path}`, {
       method,
       headers: {
         'user-agent': this.userAgent,
-        origin: APP_ORIGIN,
+        origin: this.origin,
         ...(this.cookies.size > 0 ? { cookie: this.cookieHeader } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...this.headers,
@@ -97,8 +115,9 @@ export class Browser {
   socket(path = '/ws/sessions', options: { origin?: string; cookies?: boolean } = {}): Promise<LiveSocket> {
     const url = `${this.baseUrl.replace(/^http/, 'ws')}${path}`;
     const ws = new WebSocket(url, {
+      ...this.transport.socketOptions,
       headers: {
-        origin: options.origin ?? APP_ORIGIN,
+        origin: options.origin ?? this.origin,
         ...(options.cookies === false ? {} : { cookie: this.cookieHeader }),
       },
     });
