@@ -123,6 +123,9 @@ export class PlatformReconciler {
         routes.set(r.metadata?.name ?? '', routesError ? undefined : live.get(keyOf(r)));
       }
     }
+    // The applies ran in parallel: in a fixed order, an unchanged failure writes an unchanged status
+    // (a changed one would trigger its own watch event and bypass the backoff).
+    applyErrors.sort();
     const seen: Observation = {
       deployments,
       ...(routes ? { routes } : {}),
