@@ -13,6 +13,7 @@ import { type Component, components } from '../src/specs/catalogue.ts';
 import {
   acceptRoutes,
   condition,
+  createPlatformSecrets,
   kubectl,
   kubectlApply,
   operatorUnderTest,
@@ -61,6 +62,7 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     apps.readNamespacedDeployment({ namespace: ns, name: `${name}-${component}` });
 
   it('becomes Ready at its generation with every child, route, DNS name and topic in place', async () => {
+    await createPlatformSecrets(kc, ns, name, ['girok-tls']);
     await kubectlApply(platform(ns, name, spec()));
     const custom = kc.makeApiClient(CustomObjectsApi);
     await until('the routes', async () => {
@@ -85,7 +87,7 @@ describe('a GirokPlatform reconciled on a real API server', () => {
       90_000,
     );
 
-    for (const type of ['ServicesReady', 'RoutesReady', 'DnsReady', 'TopicsReady'])
+    for (const type of ['SecretsReady', 'ServicesReady', 'RoutesReady', 'DnsReady', 'TopicsReady'])
       expect(condition(ready, type)?.status).toBe('True');
     expect(condition(ready, 'Degraded')?.status).toBe('False');
     const table = (await kubectl('-n', ns, 'get', 'gp')).trim().split('\n');
