@@ -10,6 +10,7 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Component, components } from '../src/specs/catalogue.ts';
+import { REFLECTION_SERVICES } from '../src/specs/gateway.ts';
 import {
   acceptRoutes,
   condition,
@@ -170,11 +171,12 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     const workloadsOnly = all.filter((r) => r.access.audience === Audience.WORKLOADS);
     expect(workloadsOnly.length).toBeGreaterThan(0);
     for (const r of workloadsOnly) expect(routed).not.toContain(`${r.service}/${r.method}`);
+    // Every published RPC, and server reflection whole (it describes only the published contract).
     expect(routed.sort()).toEqual(
-      all
-        .filter((r) => r.access.audience !== Audience.WORKLOADS)
-        .map((r) => `${r.service}/${r.method}`)
-        .sort(),
+      [
+        ...all.filter((r) => r.access.audience !== Audience.WORKLOADS).map((r) => `${r.service}/${r.method}`),
+        ...REFLECTION_SERVICES.map((s) => `${s}/undefined`),
+      ].sort(),
     );
 
     const api = (await custom.getNamespacedCustomObject({
