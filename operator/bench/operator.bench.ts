@@ -23,6 +23,7 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 };
 
+const DATABASE_SECRET = 'bench-database';
 const body = (namespace: string, name: string, replicas: number): GirokPlatform => ({
   apiVersion: 'platform.girok.dev/v1alpha1',
   kind: 'GirokPlatform',
@@ -32,8 +33,12 @@ const body = (namespace: string, name: string, replicas: number): GirokPlatform 
     domain: 'bench.girok.test',
     version: '1.0.0',
     imageRegistry: 'registry.girok.test/girok',
+    // Every platform of a namespace reads the one database Secret the bench creates there.
     services: Object.fromEntries(
-      ['identity', 'auth', 'legal', 'authBff', 'audit'].map((k) => [k, { replicas }]),
+      ['identity', 'auth', 'legal', 'authBff', 'audit'].map((k) => [
+        k,
+        k === 'authBff' ? { replicas } : { replicas, database: { name: DATABASE_SECRET } },
+      ]),
     ),
   },
 });
@@ -106,6 +111,12 @@ export const suite: BenchSuite = {
     // The platforms' Pods (fake images) go to the kwok node.
     const annotations = { ...kwokNamespaceAnnotations };
     await core.createNamespace({ body: { metadata: { name: namespace, annotations } } });
+    const databaseSecret = (ns: string) =>
+      core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name: DATABASE_SECRET }, stringData: { url: 'postgres://bench.invalid/girok' } },
+      });
+    await databaseSecret(namespace);
 
     // Writes of one first reconcile, with no controller running: the cost of creating a platform.
     await custom.createNamespacedCustomObject({ ...crdApi, namespace, body: body(namespace, 'first', 1) });
@@ -147,6 +158,7 @@ export const suite: BenchSuite = {
       // 100 platforms at once, in their own namespace.
       const many = `${namespace}-100`;
       await core.createNamespace({ body: { metadata: { name: many, annotations } } });
+      await databaseSecret(many);
       const names = Array.from({ length: 100 }, (_, i) => `m${i}`);
       const applyBefore = writes.byVerb.apply ?? 0;
       const started = performance.now();

@@ -5,6 +5,7 @@ import { loadOperatorConfig } from './config.ts';
 import { PlatformController } from './controllers/platform-controller.ts';
 import { PlatformReconciler } from './controllers/platform-reconciler.ts';
 import { apiCluster } from './k8s/cluster.ts';
+import { meteredCluster } from './k8s/metered-cluster.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { operatorMetrics } from './metrics.ts';
 import { kafkaTopicAdmin } from './topics/topic-admin.ts';
@@ -19,7 +20,11 @@ else kc.loadFromCluster();
 
 const metrics = operatorMetrics();
 const reconciler = new PlatformReconciler({
-  cluster: apiCluster(kc),
+  cluster: meteredCluster(
+    apiCluster(kc),
+    metrics,
+    new URL(kc.getCurrentCluster()?.server ?? 'https://unknown').host,
+  ),
   topics: kafkaTopicAdmin(),
   clusterDomain: config.clusterDomain,
   dryRun: config.dryRun,

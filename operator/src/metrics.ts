@@ -40,6 +40,12 @@ export function operatorMetrics(controller = 'girokplatform') {
     labelNames: ['name'],
     registers: [registry],
   });
+  const requests = new Counter({
+    name: 'rest_client_requests_total',
+    help: 'Number of HTTP requests, partitioned by status code, method, and host.',
+    labelNames: ['code', 'method', 'host'],
+    registers: [registry],
+  });
   const leader = new Gauge({
     name: 'leader_election_master_status',
     help: 'Whether this process is the leader (1) or not (0)',
@@ -57,6 +63,10 @@ export function operatorMetrics(controller = 'girokplatform') {
       if (event === 'add') adds.inc({ name: controller });
       else if (event === 'retry') retries.inc({ name: controller });
       else depth.set({ name: controller }, value ?? 0);
+    },
+    /** One request to the API server: its HTTP method, status code (`<error>` when none came back) and host. */
+    request(method: string, code: string, host: string) {
+      requests.inc({ code, method, host });
     },
     leading(isLeader: boolean, lease: string) {
       leader.set({ name: lease }, isLeader ? 1 : 0);

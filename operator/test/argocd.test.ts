@@ -9,6 +9,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { GirokPlatform } from '../src/api/platform.ts';
 import {
   condition,
+  createPlatformSecrets,
   kubeConfig,
   kubectl,
   kubectlApply,
@@ -224,6 +225,7 @@ describe('the Argo CD health check on statuses the operator wrote', () => {
   });
 
   it('is Healthy for a Ready platform, and Progressing once its spec moves ahead of the status', async () => {
+    await createPlatformSecrets(kc, ns, 'ready');
     await kubectlApply(platform(ns, 'ready', pods(1)));
     await observed('ready', (p) => condition(p, 'Ready')?.status === 'True');
     expect(await health(await live(ns, 'ready'))).toEqual({

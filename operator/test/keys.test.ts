@@ -61,6 +61,15 @@ describe('what the operator gives each component, on a real API server', () => {
     const configMaps = await core.listNamespacedConfigMap({ namespace: ns });
     const material = decode(identity, 'key-ring').slice(3);
     for (const cm of configMaps.items) expect(JSON.stringify(cm.data ?? {})).not.toContain(material);
+
+    // The key Secrets are generated before the referenced Secrets are checked: SecretsReady names
+    // only what the user has to create (here the databases and Valkey), never a key Secret.
+    const secretsReady = await until('SecretsReady reported', async () =>
+      condition(await readPlatform(kc, ns, name), 'SecretsReady'),
+    );
+    expect(secretsReady).toMatchObject({ status: 'False', reason: 'SecretMissing' });
+    expect(secretsReady.message).toContain(`Secret ${ns}/${name}-valkey, needed by auth-bff, identity`);
+    expect(secretsReady.message).not.toContain('-keys');
   });
 
   it('never overwrites a key Secret edited by hand (a rotation), and regenerates only a deleted one', async () => {

@@ -10,9 +10,11 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Component, components } from '../src/specs/catalogue.ts';
+import { REFLECTION_SERVICES } from '../src/specs/gateway.ts';
 import {
   acceptRoutes,
   condition,
+  createPlatformSecrets,
   kubectl,
   kubectlApply,
   operatorUnderTest,
@@ -61,6 +63,7 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     apps.readNamespacedDeployment({ namespace: ns, name: `${name}-${component}` });
 
   it('becomes Ready at its generation with every child, route, DNS name and topic in place', async () => {
+    await createPlatformSecrets(kc, ns, name, ['girok-tls']);
     await kubectlApply(platform(ns, name, spec()));
     const custom = kc.makeApiClient(CustomObjectsApi);
     await until('the routes', async () => {
@@ -85,7 +88,7 @@ describe('a GirokPlatform reconciled on a real API server', () => {
       90_000,
     );
 
-    for (const type of ['ServicesReady', 'RoutesReady', 'DnsReady', 'TopicsReady'])
+    for (const type of ['SecretsReady', 'ServicesReady', 'RoutesReady', 'DnsReady', 'TopicsReady'])
       expect(condition(ready, type)?.status).toBe('True');
     expect(condition(ready, 'Degraded')?.status).toBe('False');
     const table = (await kubectl('-n', ns, 'get', 'gp')).trim().split('\n');
@@ -168,11 +171,12 @@ describe('a GirokPlatform reconciled on a real API server', () => {
     const workloadsOnly = all.filter((r) => r.access.audience === Audience.WORKLOADS);
     expect(workloadsOnly.length).toBeGreaterThan(0);
     for (const r of workloadsOnly) expect(routed).not.toContain(`${r.service}/${r.method}`);
+    // Every published RPC, and server reflection whole (it describes only the published contract).
     expect(routed.sort()).toEqual(
-      all
-        .filter((r) => r.access.audience !== Audience.WORKLOADS)
-        .map((r) => `${r.service}/${r.method}`)
-        .sort(),
+      [
+        ...all.filter((r) => r.access.audience !== Audience.WORKLOADS).map((r) => `${r.service}/${r.method}`),
+        ...REFLECTION_SERVICES.map((s) => `${s}/undefined`),
+      ].sort(),
     );
 
     const api = (await custom.getNamespacedCustomObject({

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   condition,
   createNamespace,
+  createPlatformSecrets,
   kubectl,
   kubectlApply,
   platform,
@@ -86,6 +87,7 @@ describe('the chart’s RBAC is enough to run the operator', () => {
       },
       stdio: 'ignore',
     });
+    await createPlatformSecrets(kc, ns, 'girok');
     await kubectlApply(platform(ns, 'girok', { networkPolicy: { enabled: true } }));
     const ready = await until(
       'Ready=True under the chart’s RBAC',

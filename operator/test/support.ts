@@ -18,6 +18,7 @@ import { PlatformController } from '../src/controllers/platform-controller.ts';
 import { PlatformReconciler } from '../src/controllers/platform-reconciler.ts';
 import { apiCluster } from '../src/k8s/cluster.ts';
 import { countingCluster } from '../src/k8s/counting-cluster.ts';
+import { meteredCluster } from '../src/k8s/metered-cluster.ts';
 import { operatorMetrics } from '../src/metrics.ts';
 import { kafkaTopicAdmin } from '../src/topics/topic-admin.ts';
 
@@ -61,9 +62,16 @@ export async function installCrds(): Promise<void> {
 
 export function operatorUnderTest(
   kc: KubeConfig,
-  options: { dryRun?: boolean; log?: (message: string, fields?: Record<string, unknown>) => void } = {},
+  options: {
+    dryRun?: boolean;
+    log?: (message: string, fields?: Record<string, unknown>) => void;
+    resyncMs?: number;
+  } = {},
 ) {
-  const { cluster, writes } = countingCluster(apiCluster(kc));
+  const metrics = operatorMetrics();
+  const { cluster, writes } = countingCluster(
+    meteredCluster(apiCluster(kc), metrics, new URL(kc.getCurrentCluster()?.server ?? '').host),
+  );
   const reconciler = new PlatformReconciler({
     cluster,
     topics: kafkaTopicAdmin(),
@@ -75,12 +83,12 @@ export function operatorUnderTest(
   const controller = new PlatformController({
     kc,
     reconciler,
-    metrics: operatorMetrics(),
+    metrics,
     log: () => {},
-    resyncMs: 60_000,
+    resyncMs: options.resyncMs ?? 60_000,
     concurrency: 4,
   });
-  return { reconciler, controller, writes };
+  return { reconciler, controller, writes, metrics };
 }
 
 export function platform(
@@ -196,6 +204,31 @@ export async function acceptRoutes(kc: KubeConfig, namespace: string, gateway: s
       });
     }
   }
+}
+
+/**
+ * The Secrets a platform's components read, as a platform engineer provides them: each database
+ * component's `<platform>-<component>-database` and `<platform>-valkey` (key url), and any other
+ * names given (key tls.crt). The key Secrets are the operator's to generate.
+ */
+export async function createPlatformSecrets(
+  kc: KubeConfig,
+  namespace: string,
+  platformName: string,
+  others: readonly string[] = [],
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const value = Buffer.from('not-a-real-value').toString('base64');
+  const secrets = [
+    ...['identity', 'auth', 'legal', 'audit'].map((c) => ({
+      name: `${platformName}-${c}-database`,
+      key: 'url',
+    })),
+    { name: `${platformName}-valkey`, key: 'url' },
+    ...others.map((name) => ({ name, key: 'tls.crt' })),
+  ];
+  for (const { name, key } of secrets)
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name }, data: { [key]: value } } });
 }
 
 /** A namespace whose Pods go to the kwok node (fake images "run" there; the real node is for real images). */

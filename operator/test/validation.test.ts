@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { GirokPlatform } from '../src/api/platform.ts';
 import { kubectl, platform, suiteNamespace } from './support.ts';
 
@@ -32,19 +33,48 @@ describe('the API server validates a GirokPlatform with readable messages', () =
   it('accepts a minimal platform', async () => {
     const created = (await custom.createNamespacedCustomObject({
       ...crd,
-      body: platform(ns, 'minimal'),
+      body: platform(ns, 'least'),
     })) as GirokPlatform;
     expect(created.metadata?.uid).toBeTruthy();
   });
 
-  it.each(['minimal.yaml', 'full.yaml'])('accepts examples/%s', async (example) => {
-    const text = fs.readFileSync(fileURLToPath(new URL(`../examples/${example}`, import.meta.url)), 'utf8');
-    const file = path.join(os.tmpdir(), `girok-${ns}-${example}`);
-    fs.writeFileSync(file, text.replace('namespace: girok', `namespace: ${ns}`));
-    const out = await kubectl('apply', '--dry-run=server', '-f', file).finally(() =>
-      fs.rmSync(file, { force: true }),
+  const examplesDir = fileURLToPath(new URL('../examples/', import.meta.url));
+  const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.yaml'));
+  const documents = (example: string) =>
+    parseAllDocuments(fs.readFileSync(path.join(examplesDir, example), 'utf8')).map(
+      (d) => d.toJS() as KubernetesObject,
     );
-    expect(out).toMatch(/girokplatform.platform.girok.dev\/girok (created|configured) \(server dry run\)/);
+  const platformOf = (example: string) => {
+    const found = documents(example).find((d) => d.kind === 'GirokPlatform');
+    if (!found) throw new Error(`${example} has no GirokPlatform`);
+    return found;
+  };
+
+  it.each(examples)(
+    'accepts examples/%s, whose Namespace object (if any) is the platform’s',
+    async (example) => {
+      const gp = platformOf(example);
+      const namespace = documents(example).find((d) => d.kind === 'Namespace');
+      if (namespace) expect(namespace.metadata?.name).toBe(gp.metadata?.namespace);
+      const file = path.join(os.tmpdir(), `girok-${ns}-${example}`);
+      fs.writeFileSync(file, stringify({ ...gp, metadata: { ...gp.metadata, namespace: ns } }));
+      const out = await kubectl('apply', '--dry-run=server', '-f', file).finally(() =>
+        fs.rmSync(file, { force: true }),
+      );
+      expect(out).toMatch(
+        new RegExp(
+          `girokplatform.platform.girok.dev/${gp.metadata?.name} (created|configured) \\(server dry run\\)`,
+        ),
+      );
+    },
+  );
+
+  it('gives each example its own name, namespace and environment, so they can be applied side by side', () => {
+    const keys = (key: (gp: KubernetesObject & { spec?: { environment?: string } }) => unknown) =>
+      new Set(examples.map((e) => key(platformOf(e)))).size;
+    expect(keys((gp) => gp.metadata?.name)).toBe(examples.length);
+    expect(keys((gp) => gp.metadata?.namespace)).toBe(examples.length);
+    expect(keys((gp) => gp.spec?.environment)).toBe(examples.length);
   });
 
   it('refuses more than 100 replicas', async () => {
@@ -78,7 +108,7 @@ describe('the API server validates a GirokPlatform with readable messages', () =
   });
 
   it('refuses to change the environment of an existing platform', async () => {
-    const current = (await custom.getNamespacedCustomObject({ ...crd, name: 'minimal' })) as GirokPlatform;
+    const current = (await custom.getNamespacedCustomObject({ ...crd, name: 'least' })) as GirokPlatform;
     current.spec.environment = 'prod';
     expect(await rejection(current, false)).toContain(
       'environment is immutable; create a new GirokPlatform instead',

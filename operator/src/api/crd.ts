@@ -1,58 +1,37 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { componentKeys, GROUP, KIND, PLURAL, VERSION } from './platform.ts';
+import type { JsonSchema } from './from-schema.ts';
+import { type ComponentKey, GROUP, KIND, PLURAL, VERSION } from './platform.ts';
 
-/** OpenAPI v3 schema as the API server reads it (the client library's model renames the x- keys). */
-interface V1JSONSchemaProps {
-  type?: 'object' | 'array' | 'string' | 'integer' | 'boolean';
-  description?: string;
-  required?: string[];
-  properties?: Record<string, V1JSONSchemaProps>;
-  additionalProperties?: V1JSONSchemaProps;
-  items?: V1JSONSchemaProps;
-  anyOf?: V1JSONSchemaProps[];
-  enum?: string[];
-  pattern?: string;
-  format?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  minItems?: number;
-  maxItems?: number;
-  'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-validations'?: { rule: string; message: string }[];
-  'x-kubernetes-list-type'?: 'map' | 'set' | 'atomic';
-  'x-kubernetes-list-map-keys'?: string[];
-}
-
-// The one source of the GirokPlatform CRD. `npm run generate -w operator` writes it to crds/;
-// a test fails when the committed file drifts from this.
+// The one source of the GirokPlatform CRD and of its TypeScript types (platform.ts derives them
+// with FromSchema). `npm run generate -w operator` writes it to crds/; a test fails when the
+// committed file drifts from this.
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
-const hostname: V1JSONSchemaProps = { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN };
-const quantityMap: V1JSONSchemaProps = {
+const hostname = { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN } as const satisfies JsonSchema;
+const quantityMap = {
   type: 'object',
   additionalProperties: {
     'x-kubernetes-int-or-string': true,
     anyOf: [{ type: 'integer' }, { type: 'string' }],
   },
-};
-const secretKeyRef: V1JSONSchemaProps = {
+} as const satisfies JsonSchema;
+/** A Secret and a key in it (the key has a default). */
+export const secretKeyRefSchema = {
   type: 'object',
   required: ['name'],
   properties: {
     name: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN },
-    key: { type: 'string', minLength: 1, maxLength: 253 },
+    key: { type: 'string', minLength: 1, maxLength: 253, default: 'url' },
   },
-};
+} as const satisfies JsonSchema;
 
-const labelMap: V1JSONSchemaProps = {
+const labelMap = {
   type: 'object',
   additionalProperties: { type: 'string', maxLength: 63 },
-};
-const peerSelector: V1JSONSchemaProps = {
+} as const satisfies JsonSchema;
+const peerSelector = {
   type: 'object',
   properties: { namespaceLabels: labelMap, podLabels: labelMap },
   'x-kubernetes-validations': [
@@ -61,26 +40,33 @@ const peerSelector: V1JSONSchemaProps = {
       message: 'a peer needs namespaceLabels, podLabels or both',
     },
   ],
-};
+} as const satisfies JsonSchema;
 
-const component = (description: string, withDatabase: boolean): V1JSONSchemaProps => ({
-  type: 'object',
-  description,
-  properties: {
-    replicas: { type: 'integer', minimum: 0, maximum: 100, description: 'Pods to run (default 2).' },
-    resources: { type: 'object', properties: { requests: quantityMap, limits: quantityMap } },
-    ...(withDatabase
-      ? {
-          database: {
-            ...secretKeyRef,
-            description: 'Secret with the database URL (default <name>-<component>-database, key url).',
-          },
-        }
-      : {}),
+const componentProperties = {
+  replicas: { type: 'integer', minimum: 0, maximum: 100, default: 2, description: 'Pods to run.' },
+  resources: {
+    type: 'object',
+    properties: { requests: quantityMap, limits: quantityMap },
+    default: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
   },
-});
+} as const satisfies Record<string, JsonSchema>;
+const withDatabase = {
+  ...componentProperties,
+  database: {
+    ...secretKeyRefSchema,
+    description: 'Secret with the database URL (default <name>-<component>-database, key url).',
+  },
+} as const satisfies Record<string, JsonSchema>;
 
-const spec: V1JSONSchemaProps = {
+const digest = (key: ComponentKey) =>
+  ({
+    type: 'string',
+    pattern: '^sha256:[a-f0-9]{64}$',
+    description: `Digest of the ${key} image.`,
+  }) as const satisfies JsonSchema;
+
+/** `spec` of a GirokPlatform. */
+export const platformSpecSchema = {
   type: 'object',
   required: ['environment', 'domain', 'version', 'imageRegistry'],
   properties: {
@@ -111,41 +97,52 @@ const spec: V1JSONSchemaProps = {
       type: 'object',
       description:
         'Image digests per component (keys as in services), e.g. what `./girok images --push` prints. A pinned component runs <imageRegistry>/<image>:<version>@<digest> (the digest is what runs; the tag keeps a version change a rollout); the others <imageRegistry>/<image>:<version>.',
-      properties: Object.fromEntries(
-        componentKeys.map((key) => [
-          key,
-          { type: 'string', pattern: '^sha256:[a-f0-9]{64}$', description: `Digest of the ${key} image.` },
-        ]),
-      ),
+      properties: {
+        identity: digest('identity'),
+        auth: digest('auth'),
+        legal: digest('legal'),
+        authBff: digest('authBff'),
+        audit: digest('audit'),
+      },
     },
     services: {
       type: 'object',
+      default: {},
       properties: {
-        identity: component('identity-service', true),
-        auth: component('auth-service', true),
-        legal: component('legal-service', true),
-        authBff: component('auth-bff', false),
-        audit: component('audit-service (database = the ClickHouse URL)', true),
+        identity: { type: 'object', description: 'identity-service', properties: withDatabase, default: {} },
+        auth: { type: 'object', description: 'auth-service', properties: withDatabase, default: {} },
+        legal: { type: 'object', description: 'legal-service', properties: withDatabase, default: {} },
+        authBff: { type: 'object', description: 'auth-bff', properties: componentProperties, default: {} },
+        audit: {
+          type: 'object',
+          description: 'audit-service (database = the ClickHouse URL)',
+          properties: withDatabase,
+          default: {},
+        },
       },
     },
     gateway: {
       type: 'object',
+      default: {},
       properties: {
         enabled: {
           type: 'boolean',
+          // No schema default: unset means "on once tlsSecretName is set" (computed in the view).
           description: 'Create the Gateway and its routes (default: true once tlsSecretName is set).',
         },
         className: {
           type: 'string',
           minLength: 1,
           maxLength: 253,
-          description: 'GatewayClass (default cilium).',
+          default: 'cilium',
+          description: 'GatewayClass.',
         },
         tlsSecretName: {
           type: 'string',
           maxLength: 253,
           pattern: DNS_SUBDOMAIN,
-          description: 'TLS certificate Secret for the HTTPS listeners.',
+          description:
+            'TLS certificate Secret (kubernetes.io/tls, in the platform namespace) for the HTTPS listeners; required when the gateway is enabled.',
         },
         hosts: {
           type: 'object',
@@ -156,13 +153,14 @@ const spec: V1JSONSchemaProps = {
         trustedProxies: {
           type: 'array',
           maxItems: 32,
+          default: [],
           items: {
             type: 'string',
             maxLength: 43,
             pattern: '^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$',
           },
           description:
-            "The Gateway's addresses (CIDRs). The BFF takes the client address from X-Forwarded-For only when the peer is one of them (default: none, X-Forwarded-For ignored).",
+            "The Gateway's addresses (CIDRs). The BFF takes the client address from X-Forwarded-For only when the peer is one of them (none: X-Forwarded-For ignored).",
         },
       },
       'x-kubernetes-validations': [
@@ -174,19 +172,22 @@ const spec: V1JSONSchemaProps = {
     },
     dns: {
       type: 'object',
+      default: {},
       properties: {
-        enabled: { type: 'boolean', description: 'Write the CoreDNS rewrite snippet (default true).' },
+        enabled: { type: 'boolean', default: true, description: 'Write the CoreDNS rewrite snippet.' },
         corednsNamespace: {
           type: 'string',
           maxLength: 63,
           pattern: DNS_LABEL,
-          description: 'Default kube-system.',
+          default: 'kube-system',
+          description: "Namespace of the ConfigMap the cluster's CoreDNS imports extra config from.",
         },
         corednsConfigMap: {
           type: 'string',
           maxLength: 253,
           pattern: DNS_SUBDOMAIN,
-          description: 'Default coredns-custom.',
+          default: 'coredns-custom',
+          description: "The ConfigMap the cluster's CoreDNS imports extra config from.",
         },
       },
     },
@@ -205,7 +206,8 @@ const spec: V1JSONSchemaProps = {
         saslMechanism: {
           type: 'string',
           enum: ['plain', 'scram-sha-256', 'scram-sha-512'],
-          description: 'SASL mechanism used with authSecretName (default scram-sha-512).',
+          default: 'scram-sha-512',
+          description: 'SASL mechanism used with authSecretName.',
         },
         topicPrefix: {
           type: 'string',
@@ -218,6 +220,7 @@ const spec: V1JSONSchemaProps = {
           type: 'array',
           description:
             'Overrides of the catalogue by name, or extra topics; names without the topicPrefix, which the operator puts before them.',
+          default: [],
           'x-kubernetes-list-type': 'map',
           'x-kubernetes-list-map-keys': ['name'],
           items: {
@@ -231,14 +234,19 @@ const spec: V1JSONSchemaProps = {
             },
           },
         },
-        deleteTopicsOnDelete: { type: 'boolean' },
+        deleteTopicsOnDelete: {
+          type: 'boolean',
+          default: false,
+          description: "Delete the platform's topics when the GirokPlatform is deleted.",
+        },
       },
     },
     networkPolicy: {
       type: 'object',
+      default: {},
       properties: {
-        enabled: { type: 'boolean' },
-        flavor: { type: 'string', enum: ['kubernetes', 'cilium'] },
+        enabled: { type: 'boolean', default: false },
+        flavor: { type: 'string', enum: ['kubernetes', 'cilium'], default: 'kubernetes' },
         gateway: {
           ...peerSelector,
           description:
@@ -249,23 +257,26 @@ const spec: V1JSONSchemaProps = {
     },
     keys: {
       type: 'object',
+      default: {},
       description:
         'The key rings and peppers the operator generates once per component (Secret <name>-<component>-keys) and never overwrites; rotate by adding a key to the Secret.',
       properties: {
         deleteWithPlatform: {
           type: 'boolean',
+          default: false,
           description:
-            'Give the key Secrets an owner reference, so deleting the GirokPlatform deletes them (default false: they are kept, since without them encrypted MFA secrets and stored tokens cannot be read). Applies to Secrets created after it is set.',
+            'Give the key Secrets an owner reference, so deleting the GirokPlatform deletes them (false: they are kept, since without them encrypted MFA secrets and stored tokens cannot be read). Applies to Secrets created after it is set.',
         },
       },
     },
     valkey: {
-      ...secretKeyRef,
+      ...secretKeyRefSchema,
       description:
         'Secret with the Valkey URL (redis://...) shared by the replicas of identity and auth-bff (default <name>-valkey, key url).',
     },
     bff: {
       type: 'object',
+      default: {},
       description: 'Settings of auth-bff.',
       properties: {
         allowedOrigins: {
@@ -276,37 +287,48 @@ const spec: V1JSONSchemaProps = {
         },
         graphqlExplorer: {
           type: 'boolean',
-          description: 'Serve GraphiQL and schema introspection (default false).',
+          default: false,
+          description: 'Serve GraphiQL and schema introspection.',
         },
         signUpRateLimit: {
           type: 'object',
+          default: {},
           properties: {
             perIp: {
               type: 'integer',
               minimum: 1,
-              description: 'Sign-ups per client address per window (default 10).',
+              default: 10,
+              description: 'Sign-ups per client address per window.',
             },
-            windowMs: { type: 'integer', minimum: 1000, description: 'The window (default 600000).' },
+            windowMs: {
+              type: 'integer',
+              minimum: 1000,
+              default: 600000,
+              description: 'The window in milliseconds.',
+            },
           },
         },
       },
     },
     workloadIdentity: {
       type: 'object',
+      default: {},
       properties: {
         issuer: {
           type: 'string',
           minLength: 1,
           maxLength: 2048,
+          // The API server's default --service-account-issuer.
+          default: 'https://kubernetes.default.svc.cluster.local',
           description:
-            "The cluster's service-account token issuer, against which the components verify each other's tokens (default https://kubernetes.default.svc.cluster.local).",
+            "The cluster's service-account token issuer, against which the components verify each other's tokens.",
         },
       },
     },
   },
-};
+} as const satisfies JsonSchema;
 
-const condition: V1JSONSchemaProps = {
+const condition = {
   type: 'object',
   required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
   properties: {
@@ -317,9 +339,10 @@ const condition: V1JSONSchemaProps = {
     reason: { type: 'string' },
     message: { type: 'string' },
   },
-};
+} as const satisfies JsonSchema;
 
-const status: V1JSONSchemaProps = {
+/** `status` of a GirokPlatform (written by the operator only). */
+export const platformStatusSchema = {
   type: 'object',
   properties: {
     observedGeneration: { type: 'integer' },
@@ -354,7 +377,7 @@ const status: V1JSONSchemaProps = {
       items: { type: 'object', properties: { name: { type: 'string' }, partitions: { type: 'integer' } } },
     },
   },
-};
+} as const satisfies JsonSchema;
 
 export const girokPlatformCrd: KubernetesObject & { spec: Record<string, unknown> } = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -391,8 +414,8 @@ export const girokPlatformCrd: KubernetesObject & { spec: Record<string, unknown
               apiVersion: { type: 'string' },
               kind: { type: 'string' },
               metadata: { type: 'object' },
-              spec,
-              status,
+              spec: platformSpecSchema,
+              status: platformStatusSchema,
             },
           },
         },

@@ -1,4 +1,6 @@
-import type { KubernetesObject, V1Condition } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { platformSpecSchema, platformStatusSchema } from './crd.ts';
+import type { FromSchema } from './from-schema.ts';
 
 export const GROUP = 'platform.girok.dev';
 export const VERSION = 'v1alpha1';
@@ -7,108 +9,20 @@ export const PLURAL = 'girokplatforms';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /** The components of the platform, as the spec names them. */
-export const componentKeys = ['identity', 'auth', 'legal', 'authBff', 'audit'] as const;
+const componentKeys = ['identity', 'auth', 'legal', 'authBff', 'audit'] as const;
 export type ComponentKey = (typeof componentKeys)[number];
 
-export interface SecretKeyRef {
-  name: string;
-  key?: string;
-}
-
-export interface ComponentSpec {
-  replicas?: number;
-  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
-  /** Secret holding the component's database URL; default `<platform>-<component>-database`, key `url`. */
-  database?: SecretKeyRef;
-}
-
-export interface TopicOverride {
-  name: string;
-  partitions?: number;
-  retentionMs?: number;
-  cleanupPolicy?: 'delete' | 'compact' | 'compact,delete';
-}
-
-export interface GirokPlatformSpec {
-  environment: string;
-  domain: string;
-  version: string;
-  imageRegistry: string;
-  /** Pins components to image digests (`sha256:…`); a pinned one is pulled by digest, not by `version`. */
-  imageDigests?: Partial<Record<ComponentKey, string>>;
-  services?: Partial<Record<ComponentKey, ComponentSpec>>;
-  gateway?: {
-    enabled?: boolean;
-    className?: string;
-    tlsSecretName?: string;
-    hosts?: { api?: string; bff?: string; grpc?: string };
-    /**
-     * The Gateway's addresses (CIDRs): the only peers whose X-Forwarded-For the BFF believes, so
-     * per-IP limits see the browser's address, not the proxy's.
-     */
-    trustedProxies?: string[];
-  };
-  dns?: {
-    enabled?: boolean;
-    /** Where the cluster's CoreDNS imports extra config from. */
-    corednsNamespace?: string;
-    corednsConfigMap?: string;
-  };
-  events?: {
-    brokers: string[];
-    /** Secret with SASL `username` and `password` keys, when the brokers need them. */
-    authSecretName?: string;
-    saslMechanism?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-    /** Put before every topic and consumer group, with a dot; default the platform's name, "" for none. */
-    topicPrefix?: string;
-    topics?: TopicOverride[];
-    /** Delete the platform's topics when the GirokPlatform is deleted. */
-    deleteTopicsOnDelete?: boolean;
-  };
-  networkPolicy?: {
-    enabled?: boolean;
-    flavor?: 'kubernetes' | 'cilium';
-    /** Where the Gateway's proxy runs; default: Cilium's `ingress` entity, or any source with `kubernetes`. */
-    gateway?: PeerSelector;
-    /** Who scrapes the metrics port; default: nobody. */
-    monitoring?: PeerSelector;
-  };
-  keys?: {
-    /** Owner references on the generated key Secrets (default false: they outlive the platform). */
-    deleteWithPlatform?: boolean;
-  };
-  /** Secret with the Valkey URL; default `<platform>-valkey`, key `url`. */
-  valkey?: SecretKeyRef;
-  bff?: {
-    allowedOrigins?: string[];
-    graphqlExplorer?: boolean;
-    signUpRateLimit?: { perIp?: number; windowMs?: number };
-  };
-  workloadIdentity?: {
-    /** The cluster's service-account token issuer (`--service-account-issuer`). */
-    issuer?: string;
-  };
-}
-
+/** What a user writes under `spec`: derived from the CRD schema, never written twice. */
+export type GirokPlatformSpec = FromSchema<typeof platformSpecSchema>;
+/** One component's settings; every component but the BFF also names its database Secret. */
+export type ComponentSpec = NonNullable<NonNullable<GirokPlatformSpec['services']>['identity']>;
+export type TopicOverride = NonNullable<NonNullable<GirokPlatformSpec['events']>['topics']>[number];
 /** Pods by their namespace's labels and their own (both given: both must match). */
-export interface PeerSelector {
-  namespaceLabels?: Record<string, string>;
-  podLabels?: Record<string, string>;
-}
+export type PeerSelector = NonNullable<NonNullable<GirokPlatformSpec['networkPolicy']>['gateway']>;
 
-export interface ComponentStatus {
-  image: string;
-  replicas: number;
-  readyReplicas: number;
-}
-
-export interface GirokPlatformStatus {
-  observedGeneration?: number;
-  conditions?: V1Condition[];
-  services?: Partial<Record<ComponentKey, ComponentStatus>>;
-  endpoints?: { grpc?: string; api?: string; bff?: string; dns?: string };
-  topics?: { name: string; partitions: number }[];
-}
+export type GirokPlatformStatus = FromSchema<typeof platformStatusSchema>;
+export type PlatformCondition = NonNullable<GirokPlatformStatus['conditions']>[number];
+export type ComponentStatus = NonNullable<GirokPlatformStatus['services']>[string];
 
 export interface GirokPlatform extends KubernetesObject {
   spec: GirokPlatformSpec;

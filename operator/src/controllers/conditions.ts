@@ -1,9 +1,10 @@
-import type { V1Condition } from '@kubernetes/client-node';
+import type { PlatformCondition } from '../api/platform.ts';
 
 export type ConditionType =
   | 'Ready'
   | 'Progressing'
   | 'Degraded'
+  | 'SecretsReady'
   | 'ServicesReady'
   | 'RoutesReady'
   | 'DnsReady'
@@ -21,14 +22,15 @@ export interface ConditionState {
  * its status stays the same (so an unchanged observation writes nothing).
  */
 export function mergeConditions(
-  previous: readonly V1Condition[] | undefined,
+  previous: readonly PlatformCondition[] | undefined,
   next: Readonly<Record<ConditionType, ConditionState>>,
   generation: number,
   now: Date,
-): V1Condition[] {
+): PlatformCondition[] {
   return (Object.entries(next) as [ConditionType, ConditionState][]).map(([type, state]) => {
     const before = previous?.find((c) => c.type === type);
-    const lastTransitionTime = before && before.status === state.status ? before.lastTransitionTime : now;
+    const lastTransitionTime =
+      before && before.status === state.status ? before.lastTransitionTime : now.toISOString();
     return {
       type,
       status: state.status,

@@ -79,6 +79,7 @@ describe('a component that cannot start', () => {
     const failing = computeStatus(view, {
       deployments,
       applyErrors: [],
+      secrets: [],
       pods: [
         pod('identity', crashing('identity-service: Invalid configuration: IDENTITY_KEY_RING is required')),
       ],
@@ -91,7 +92,25 @@ describe('a component that cannot start', () => {
     });
     expect(failing.conditions.Ready.message).toMatch(/^identity: CrashLoopBackOff/);
     expect(failing.conditions.Degraded.status).toBe('True');
-    const quiet = computeStatus(view, { deployments, applyErrors: [], pods: [] });
+    const quiet = computeStatus(view, { deployments, applyErrors: [], secrets: [], pods: [] });
     expect(quiet.conditions.ComponentFailing.status).toBe('False');
+  });
+
+  it('names a missing Secret in Ready before the container that fails for want of it', () => {
+    const view = viewOf(platformFixture());
+    const missing = 'Secret girok-dev/girok-valkey, needed by auth-bff, identity, does not exist';
+    const status = computeStatus(view, {
+      deployments: new Map(view.components.map((c) => [c.objectName, undefined])),
+      applyErrors: [],
+      secrets: [{ reason: 'SecretMissing', message: missing }],
+      pods: [pod('identity', crashing('secret "girok-valkey" not found'))],
+    });
+    expect(status.conditions.SecretsReady).toEqual({
+      status: 'False',
+      reason: 'SecretMissing',
+      message: missing,
+    });
+    expect(status.conditions.Ready.message).toBe(missing);
+    expect(status.conditions.ComponentFailing.status).toBe('True');
   });
 });

@@ -15,10 +15,15 @@ export interface Observation {
   /** undefined: no events section; otherwise the topics found after converging, or the failure. */
   readonly topics?:
     | { readonly ok: true; readonly topics: { name: string; partitions: number }[] }
-    | { readonly ok: false; readonly message: string };
+    | { readonly ok: false; readonly message: string; readonly secretMissing?: true };
   readonly applyErrors: readonly string[];
   /** The platform's Pods, to tell a component that cannot start from one still starting. */
   readonly pods?: readonly V1Pod[];
+  /** Each referenced Secret that is missing, or lacks a key its readers need. */
+  readonly secrets: readonly {
+    readonly reason: 'SecretMissing' | 'SecretKeyMissing';
+    readonly message: string;
+  }[];
 }
 
 /** Waiting reasons that do not pass on their own: the container crashed, or cannot be created or pulled. */
@@ -91,6 +96,8 @@ export interface ComputedStatus {
   readonly conditions: Record<ConditionType, ConditionState>;
   readonly services: Partial<Record<ComponentKey, ComponentStatus>>;
   readonly ready: boolean;
+  /** Each failure of this reconcile, one sentence each. */
+  readonly errors: readonly string[];
 }
 
 export function computeStatus(view: PlatformView, seen: Observation): ComputedStatus {
@@ -142,7 +149,11 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
     ? { status: 'True', reason: 'NoEvents', message: 'no spec.events section' }
     : seen.topics.ok
       ? { status: 'True', reason: 'Converged', message: `${seen.topics.topics.length} topics converged` }
-      : { status: 'False', reason: 'BrokerUnavailable', message: seen.topics.message };
+      : {
+          status: 'False',
+          reason: seen.topics.secretMissing ? 'SecretMissing' : 'BrokerUnavailable',
+          message: seen.topics.message,
+        };
 
   const failing = view.components.flatMap((c) => {
     const why = podFailure(
@@ -155,18 +166,30 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
       ? { status: 'True', reason: 'ContainersFailing', message: failing.join('; ') }
       : { status: 'False', reason: 'NoneFailing', message: 'no component is failing to start' };
 
-  const parts = [servicesReady, routesReady, dnsReady, topicsReady];
+  const [firstSecret] = seen.secrets;
+  const secretsReady: ConditionState = firstSecret
+    ? {
+        status: 'False',
+        reason: firstSecret.reason,
+        message: seen.secrets.map((s) => s.message).join('; '),
+      }
+    : { status: 'True', reason: 'AllPresent', message: 'every Secret the components read exists' };
+
+  // What the user must provide comes first: without it the rest cannot work.
+  const parts = [secretsReady, servicesReady, routesReady, dnsReady, topicsReady];
   const errors = [
     ...seen.applyErrors,
     ...failing,
     ...(seen.routesError ? [seen.routesError] : []),
     ...(seen.dns && !seen.dns.ok ? [seen.dns.message] : []),
-    ...(seen.topics && !seen.topics.ok ? [seen.topics.message] : []),
+    // A missing Secret is the user's to provide (SecretsReady says so), not a failure to retry.
+    ...(seen.topics && !seen.topics.ok && !seen.topics.secretMissing ? [seen.topics.message] : []),
   ];
   const ready = parts.every((p) => p.status === 'True') && errors.length === 0;
   return {
     services,
     ready,
+    errors,
     conditions: {
       Ready: ready
         ? {
@@ -177,7 +200,8 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
         : {
             status: 'False',
             reason: errors.length > 0 ? 'Degraded' : 'Progressing',
-            message: failing[0] ?? firstFalse(parts),
+            // A missing Secret first (it is often why a container fails), then a failing container.
+            message: firstSecret ? secretsReady.message : (failing[0] ?? firstFalse(parts)),
           },
       Progressing: ready
         ? { status: 'False', reason: 'Converged', message: 'nothing left to do' }
@@ -186,6 +210,7 @@ export function computeStatus(view: PlatformView, seen: Observation): ComputedSt
         errors.length > 0
           ? { status: 'True', reason: 'Errors', message: errors.join('; ') }
           : { status: 'False', reason: 'NoErrors', message: 'no errors' },
+      SecretsReady: secretsReady,
       ServicesReady: servicesReady,
       RoutesReady: routesReady,
       DnsReady: dnsReady,

@@ -1,6 +1,13 @@
 import type { KubernetesObject, V1Deployment, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { FINALIZER, type GirokPlatform, PAUSED_ANNOTATION } from '../api/platform.ts';
-import { type Cluster, describeRef, FIELD_MANAGER, KindNotServedError, refOf } from '../k8s/cluster.ts';
+import {
+  type Cluster,
+  describeError,
+  describeRef,
+  FIELD_MANAGER,
+  KindNotServedError,
+  refOf,
+} from '../k8s/cluster.ts';
 import { differences, needsApply, withAppliedHash } from '../k8s/compare.ts';
 import {
   type CorednsSnippet,
@@ -8,7 +15,7 @@ import {
   gatewayAddresses,
   publicHostRules,
 } from '../specs/coredns.ts';
-import { type DesiredState, desiredState } from '../specs/desired.ts';
+import { type DesiredState, desiredState, OWNED_KINDS } from '../specs/desired.ts';
 import { GATEWAY_API } from '../specs/gateway.ts';
 import { INSTANCE_LABEL, MANAGED_BY, type PlatformView } from '../specs/platform-view.ts';
 import { componentKeySecret } from '../specs/secrets.ts';
@@ -33,26 +40,11 @@ export interface ReconcilerOptions {
   readonly waitRequeueMs?: number;
 }
 
-/** The kinds the operator creates in a platform's namespace; pruning looks for leftovers of each. */
-export const OWNED_KINDS: readonly [apiVersion: string, kind: string][] = [
-  ['v1', 'ConfigMap'],
-  ['v1', 'ServiceAccount'],
-  ['v1', 'Service'],
-  ['apps/v1', 'Deployment'],
-  ['policy/v1', 'PodDisruptionBudget'],
-  [GATEWAY_API, 'Gateway'],
-  [GATEWAY_API, 'GRPCRoute'],
-  [GATEWAY_API, 'HTTPRoute'],
-  ['networking.k8s.io/v1', 'NetworkPolicy'],
-  ['cilium.io/v2', 'CiliumNetworkPolicy'],
-];
-
 const isRoute = (o: KubernetesObject) => o.apiVersion === GATEWAY_API;
 const keyOf = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
-/** JSON with sorted keys and Dates as ISO strings: the API server stores custom resources with sorted keys. */
+/** JSON with sorted keys: the API server stores custom resources with sorted keys. */
 const canonicalJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) => {
-    if (v instanceof Date) return v.toISOString();
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       return Object.fromEntries(
         Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
@@ -61,7 +53,8 @@ const canonicalJson = (value: unknown): string =>
     return v;
   });
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** A Secret the user provides is not there yet: waited for, not retried as a failure. */
+class SecretMissingError extends Error {}
 
 /** Reconciles one GirokPlatform: desired state → apply what differs → prune → DNS → topics → status. */
 export class PlatformReconciler {
@@ -80,12 +73,14 @@ export class PlatformReconciler {
       name,
     })) as GirokPlatform | undefined;
     if (!platform) return {}; // deleted: owner references let the garbage collector remove the children
+    const desired = desiredState(platform, this.o.clusterDomain);
+    // A pause stops changes to a live platform, never its deletion: a paused platform left
+    // terminating would hold its name, and a re-apply of it would be lost.
+    if (platform.metadata?.deletionTimestamp) return this.finalize(platform, desired);
     if (platform.metadata?.annotations?.[PAUSED_ANNOTATION] === 'true') {
       this.o.log('paused: no writes', { namespace, name });
       return {};
     }
-    const desired = desiredState(platform, this.o.clusterDomain);
-    if (platform.metadata?.deletionTimestamp) return this.finalize(platform, desired);
     if (!platform.metadata?.finalizers?.includes(FINALIZER))
       platform = await this.setFinalizer(platform, true);
 
@@ -105,9 +100,11 @@ export class PlatformReconciler {
             const applied = await this.applyIfChanged(platform, child, live.get(key));
             if (applied) live.set(key, applied);
           } catch (e) {
-            const what = `applying ${describeRef(refOf(child))}: ${message(e)}`;
+            const what = `applying ${describeRef(refOf(child))}: ${describeError(e)}`;
+            this.o.log(`applying ${describeRef(refOf(child))} failed`, { error: String(e) });
+            const raw = e instanceof Error ? e.message : String(e);
             if (!isRoute(child)) applyErrors.push(what);
-            else if (/Unrecognized API version and kind|not served|404/.test(message(e))) {
+            else if (/Unrecognized API version and kind|not served|404/.test(raw)) {
               routesError ??=
                 'the Gateway API CRDs (gateway.networking.k8s.io/v1, with GRPCRoute) are not installed';
             } else routesError ??= what;
@@ -128,6 +125,7 @@ export class PlatformReconciler {
       : undefined;
     const topics = desired.topics ? await this.convergeTopics(platform, desired) : undefined;
 
+    const secrets = await this.checkSecrets(desired);
     const deployments = new Map(
       desired.view.components.map((c) => [
         c.objectName,
@@ -141,6 +139,9 @@ export class PlatformReconciler {
         routes.set(r.metadata?.name ?? '', routesError ? undefined : live.get(keyOf(r)));
       }
     }
+    // The applies ran in parallel: in a fixed order, an unchanged failure writes an unchanged status
+    // (a changed one would trigger its own watch event and bypass the backoff).
+    applyErrors.sort();
     const seen: Observation = {
       deployments,
       pods: await this.listPods(desired.view, applyErrors),
@@ -149,8 +150,12 @@ export class PlatformReconciler {
       ...(dns ? { dns } : {}),
       ...(topics ? { topics } : {}),
       applyErrors,
+      secrets,
     };
-    const ready = await this.writeStatus(platform, desired, seen);
+    const { ready, errors } = await this.writeStatus(platform, desired, seen);
+    // A failure retries with the queue's per-key backoff (a struggling API server is not hammered
+    // every few seconds); waiting for something to converge is a requeue, not an error.
+    if (errors.length > 0) throw new Error(`${errors.length} step(s) failed, first: ${errors[0]}`);
     return ready ? {} : { requeueAfterMs: this.o.waitRequeueMs };
   }
 
@@ -187,12 +192,15 @@ export class PlatformReconciler {
   private async listOwned(desired: DesiredState, errors: string[]): Promise<Map<string, KubernetesObject>> {
     const selector = `${INSTANCE_LABEL}=${desired.view.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
     const lists = await Promise.all(
-      OWNED_KINDS.map(async ([apiVersion, kind]) => {
+      OWNED_KINDS.map(async ({ apiVersion, kind }) => {
         try {
           const items = await this.o.cluster.list(apiVersion, kind, desired.view.namespace, selector);
           return items.map((o) => ({ ...o, apiVersion, kind }));
         } catch (e) {
-          if (!(e instanceof KindNotServedError)) errors.push(`listing ${kind}: ${message(e)}`);
+          if (!(e instanceof KindNotServedError)) {
+            this.o.log(`listing ${kind} failed`, { error: String(e) });
+            errors.push(`listing ${kind}: ${describeError(e)}`);
+          }
           return [];
         }
       }),
@@ -225,7 +233,8 @@ export class PlatformReconciler {
             await this.o.cluster.event(platform, 'Normal', 'KeysGenerated', `generated ${what}`);
           }
         } catch (e) {
-          errors.push(`creating ${what}: ${message(e)}`);
+          this.o.log(`creating ${what} failed`, { error: String(e) });
+          errors.push(`creating ${what}: ${describeError(e)}`);
         }
       }),
     );
@@ -237,7 +246,8 @@ export class PlatformReconciler {
       const selector = `${INSTANCE_LABEL}=${view.name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
       return (await this.o.cluster.list('v1', 'Pod', view.namespace, selector)) as V1Pod[];
     } catch (e) {
-      errors.push(`listing Pods: ${message(e)}`);
+      this.o.log('listing Pods failed', { error: String(e) });
+      errors.push(`listing Pods: ${describeError(e)}`);
       return [];
     }
   }
@@ -294,15 +304,48 @@ export class PlatformReconciler {
       }
       return { ok: true as const };
     } catch (e) {
+      this.o.log('writing the CoreDNS snippet failed', { error: String(e) });
       return {
         ok: false as const,
-        message: `writing the CoreDNS snippet ${snippet.namespace}/${snippet.configMap}: ${message(e)}`,
+        message: `writing the CoreDNS snippet ${snippet.namespace}/${snippet.configMap}: ${describeError(e)}`,
       };
     }
   }
 
-  private async brokerAccess(platform: GirokPlatform): Promise<BrokerAccess> {
-    const events = platform.spec.events;
+  /** Whether each Secret the children reference exists with the keys they read (the values are never read out). */
+  private async checkSecrets(desired: DesiredState): Promise<Observation['secrets']> {
+    const found = await Promise.all(
+      desired.secrets.map(async (needed) => {
+        const secret = (await this.o.cluster.get({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: desired.view.namespace,
+          name: needed.name,
+        })) as V1Secret | undefined;
+        const who = needed.neededBy.join(', ');
+        if (!secret)
+          return [
+            {
+              reason: 'SecretMissing' as const,
+              message: `Secret ${desired.view.namespace}/${needed.name}, needed by ${who}, does not exist`,
+            },
+          ];
+        const absent = needed.keys.filter((k) => secret.data?.[k] === undefined);
+        return absent.length === 0
+          ? []
+          : [
+              {
+                reason: 'SecretKeyMissing' as const,
+                message: `Secret ${desired.view.namespace}/${needed.name}, needed by ${who}, has no key ${absent.join(', ')}`,
+              },
+            ];
+      }),
+    );
+    return found.flat();
+  }
+
+  private async brokerAccess(platform: GirokPlatform, desired: DesiredState): Promise<BrokerAccess> {
+    const { events } = desired.view.spec;
     const brokers = events?.brokers ?? [];
     if (!events?.authSecretName) return { brokers };
     const secret = (await this.o.cluster.get({
@@ -311,9 +354,15 @@ export class PlatformReconciler {
       namespace: platform.metadata?.namespace ?? '',
       name: events.authSecretName,
     })) as V1Secret | undefined;
-    const read = (key: string) => Buffer.from(secret?.data?.[key] ?? '', 'base64').toString();
-    if (!secret || !read('username') || !read('password')) {
-      throw new Error(`Secret ${events.authSecretName} needs the keys username and password`);
+    if (!secret)
+      throw new SecretMissingError(
+        `Secret ${events.authSecretName} (spec.events.authSecretName) does not exist`,
+      );
+    const read = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString();
+    if (!read('username') || !read('password')) {
+      throw new Error(
+        `Secret ${events.authSecretName} (spec.events.authSecretName) needs the keys username and password`,
+      );
     }
     return { brokers, sasl: { username: read('username'), password: read('password') } };
   }
@@ -321,12 +370,18 @@ export class PlatformReconciler {
   private async convergeTopics(platform: GirokPlatform, desired: DesiredState) {
     try {
       if (this.o.dryRun) return { ok: true as const, topics: [] };
-      const topics = await this.o.topics.converge(await this.brokerAccess(platform), desired.topics ?? []);
+      const topics = await this.o.topics.converge(
+        await this.brokerAccess(platform, desired),
+        desired.topics ?? [],
+      );
       return { ok: true as const, topics };
     } catch (e) {
+      if (e instanceof SecretMissingError)
+        return { ok: false as const, message: e.message, secretMissing: true as const };
+      this.o.log('converging topics failed', { error: String(e) });
       return {
         ok: false as const,
-        message: `converging topics on ${platform.spec.events?.brokers.join(',')}: ${message(e)}`,
+        message: `converging topics on ${desired.view.spec.events?.brokers.join(',')}: ${describeError(e)}`,
       };
     }
   }
@@ -335,7 +390,7 @@ export class PlatformReconciler {
     platform: GirokPlatform,
     desired: DesiredState,
     seen: Observation,
-  ): Promise<boolean> {
+  ): Promise<{ ready: boolean; errors: readonly string[] }> {
     const computed = computeStatus(desired.view, seen);
     const generation = platform.metadata?.generation ?? 0;
     const { hosts, zone } = desired.view;
@@ -356,11 +411,14 @@ export class PlatformReconciler {
       const was = platform.status?.conditions?.find((c) => c.type === 'Ready')?.status;
       if (computed.ready && was !== 'True')
         await this.o.cluster.event(platform, 'Normal', 'Ready', 'the platform is ready');
-      if (computed.conditions.Degraded.status === 'True') {
-        await this.o.cluster.event(platform, 'Warning', 'Degraded', computed.conditions.Degraded.message);
+      const [first, ...more] = computed.errors;
+      if (first) {
+        // One sentence: the condition lists every error, the log has each in full.
+        const rest = more.length > 0 ? ` (and ${more.length} more: see the Degraded condition)` : '';
+        await this.o.cluster.event(platform, 'Warning', 'Degraded', `${first}${rest}`);
       }
     }
-    return computed.ready;
+    return { ready: computed.ready, errors: computed.errors };
   }
 
   /** Returns the platform as the write left it, so the status write that follows is not stale. */
@@ -385,16 +443,16 @@ export class PlatformReconciler {
         const removed = await this.writeDns(platform, desired.dns, undefined);
         if (!removed.ok) this.o.log(removed.message);
       }
-      if (desired.topics && platform.spec.events?.deleteTopicsOnDelete) {
+      if (desired.topics && desired.view.spec.events?.deleteTopicsOnDelete) {
         await this.o.topics.remove(
-          await this.brokerAccess(platform),
+          await this.brokerAccess(platform, desired),
           desired.topics.map((t) => t.name),
         );
       }
     } catch (e) {
-      this.o.log(
-        `cleanup of ${platform.metadata?.namespace}/${platform.metadata?.name} failed: ${message(e)}`,
-      );
+      this.o.log(`cleanup of ${platform.metadata?.namespace}/${platform.metadata?.name} failed`, {
+        error: String(e),
+      });
     } finally {
       await this.setFinalizer(platform, false);
     }

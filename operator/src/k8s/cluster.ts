@@ -45,6 +45,34 @@ export interface Cluster {
   event(platform: GirokPlatform, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
+const firstLine = (text: string) => text.split('\n', 1)[0]?.trim() ?? '';
+const parsed = (body: unknown): unknown => {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * One readable sentence for a failed call, for conditions and events: the Status's reason and
+ * message the API server sent, never the raw body, headers or a stack (those go to the log).
+ */
+export function describeError(e: unknown): string {
+  if (e instanceof ApiException) {
+    const status = parsed(e.body) as { reason?: unknown; message?: unknown } | undefined;
+    const reason = typeof status?.reason === 'string' ? ` ${status.reason}` : '';
+    const detail = typeof status?.message === 'string' ? `: ${firstLine(status.message)}` : '';
+    return `the API server answered ${e.code}${reason}${detail}`;
+  }
+  if (e instanceof Error) {
+    const cause = e.cause instanceof Error ? ` (${firstLine(e.cause.message)})` : '';
+    return `${firstLine(e.message)}${cause}`;
+  }
+  return firstLine(String(e));
+}
+
 /** Not found, gone, or a kind the server does not serve (e.g. Gateway API CRDs not installed). */
 const isNotFound = (e: unknown) => e instanceof ApiException && e.code === 404;
 

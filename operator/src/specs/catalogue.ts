@@ -101,7 +101,5 @@ export const components: readonly Component[] = [
   },
 ];
 
-export const DEFAULT_REPLICAS = 2;
-
 /** Where every component serves Prometheus metrics (`METRICS_PORT`): a port the Gateway never routes. */
 export const METRICS_PORT = 9464;

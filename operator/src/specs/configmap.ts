@@ -37,31 +37,31 @@ const jwksUrl = (view: PlatformView, c: ResolvedComponent): Record<string, strin
 };
 
 /**
- * The BFF's browser-facing settings: the origins its WebSockets accept (its public host), the
- * explorer (off unless asked), the sign-up limit, and X-Forwarded-For believed only from the
+ * The BFF's browser-facing settings: the origins its WebSockets accept (its public host unless the
+ * spec lists them), the explorer, the sign-up limit, and X-Forwarded-For believed only from the
  * Gateway's addresses the spec lists.
  */
 const bffSettings = (view: PlatformView, c: ResolvedComponent): Record<string, string> => {
   if (c.key !== 'authBff') return {};
-  const proxies = view.platform.spec.gateway?.trustedProxies ?? [];
-  const limit = view.bff.signUpRateLimit;
+  const proxies = view.spec.gateway.trustedProxies;
+  const { graphqlExplorer, signUpRateLimit } = view.spec.bff;
   return {
-    BFF_ALLOWED_ORIGINS: view.bff.allowedOrigins.join(','),
-    BFF_GRAPHQL_EXPLORER: String(view.bff.graphqlExplorer),
-    ...(limit?.perIp === undefined ? {} : { BFF_SIGNUP_RATE_LIMIT_PER_IP: String(limit.perIp) }),
-    ...(limit?.windowMs === undefined ? {} : { BFF_SIGNUP_RATE_LIMIT_WINDOW_MS: String(limit.windowMs) }),
+    BFF_ALLOWED_ORIGINS: view.bffAllowedOrigins.join(','),
+    BFF_GRAPHQL_EXPLORER: String(graphqlExplorer),
+    BFF_SIGNUP_RATE_LIMIT_PER_IP: String(signUpRateLimit.perIp),
+    BFF_SIGNUP_RATE_LIMIT_WINDOW_MS: String(signUpRateLimit.windowMs),
     ...(proxies.length > 0 ? { BFF_TRUSTED_PROXIES: proxies.join(',') } : {}),
   };
 };
 
 /** The brokers, the platform's topic and group prefix, and the SASL mechanism (the credentials come from a Secret). */
 const kafka = (view: PlatformView): Record<string, string> => {
-  const brokers = view.platform.spec.events?.brokers;
-  if (!brokers) return {};
+  const { events } = view.spec;
+  if (!events) return {};
   return {
-    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_BROKERS: events.brokers.join(','),
     KAFKA_TOPIC_PREFIX: view.topicPrefix,
-    ...(view.kafkaSasl ? { KAFKA_SASL_MECHANISM: view.kafkaSasl.mechanism } : {}),
+    ...(events.authSecretName ? { KAFKA_SASL_MECHANISM: events.saslMechanism } : {}),
   };
 };
 

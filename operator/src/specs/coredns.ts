@@ -1,9 +1,6 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { MANAGED_BY, type PlatformView } from './platform-view.ts';
 
-export const DEFAULT_COREDNS_NAMESPACE = 'kube-system';
-export const DEFAULT_COREDNS_CONFIGMAP = 'coredns-custom';
-
 export interface CorednsSnippet {
   /** The ConfigMap a cluster's CoreDNS imports from (shared by every GirokPlatform of the cluster). */
   readonly namespace: string;
@@ -18,15 +15,15 @@ export interface CorednsSnippet {
  * (`<platform>-<component>.<namespace>.svc.<clusterDomain>`). Undefined when DNS is disabled.
  */
 export function corednsSnippet(view: PlatformView, clusterDomain: string): CorednsSnippet | undefined {
-  const dns = view.platform.spec.dns;
-  if (dns?.enabled === false) return undefined;
+  const { dns } = view.spec;
+  if (!dns.enabled) return undefined;
   const rules = view.components.map(
     (c) =>
       `rewrite stop name exact ${c.name}.${view.zone} ${c.objectName}.${view.namespace}.svc.${clusterDomain} answer auto`,
   );
   return {
-    namespace: dns?.corednsNamespace ?? DEFAULT_COREDNS_NAMESPACE,
-    configMap: dns?.corednsConfigMap ?? DEFAULT_COREDNS_CONFIGMAP,
+    namespace: dns.corednsNamespace,
+    configMap: dns.corednsConfigMap,
     key: `girok-${view.namespace}-${view.name}.override`,
     content: `# ${MANAGED_BY}: GirokPlatform ${view.namespace}/${view.name}, zone ${view.zone}\n${rules.join('\n')}\n`,
   };

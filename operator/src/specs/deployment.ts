@@ -19,12 +19,11 @@ import { componentSecretEnv } from './secrets.ts';
 const PRE_STOP_SECONDS = 5;
 /** How long the service then has to finish calls in flight after SIGTERM. */
 const DRAIN_SECONDS = 25;
-const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
 /** The images' `nonroot` user (ADR 0017): its home folder and files are its own. */
 const RUN_AS = 65532;
 
 /** The API server stores quantities as strings; writing them so keeps desired and live comparable. */
-const quantities = (r: NonNullable<ResolvedComponent['spec']['resources']>): V1ResourceRequirements => {
+const quantities = (r: ResolvedComponent['spec']['resources']): V1ResourceRequirements => {
   const strings = (m: Record<string, string | number> | undefined) =>
     m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
   const requests = strings(r.requests);
@@ -35,7 +34,7 @@ const quantities = (r: NonNullable<ResolvedComponent['spec']['resources']>): V1R
 export function componentDeployment(view: PlatformView, c: ResolvedComponent): V1Deployment {
   const labels = componentLabels(view, c);
   const env = componentSecretEnv(view, c);
-  const resources = c.spec.resources ? quantities(c.spec.resources) : DEFAULT_RESOURCES;
+  const resources = quantities(c.spec.resources);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -7,6 +7,7 @@ import { apiRoute, bffRoute, grpcRoute, platformGateway } from './gateway.ts';
 import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-policy.ts';
 import { componentPdb } from './pdb.ts';
 import { type PlatformView, viewOf } from './platform-view.ts';
+import { type NeededSecret, neededSecrets } from './secrets.ts';
 import { componentService } from './service.ts';
 import { componentServiceAccount } from './service-account.ts';
 import { desiredTopics, type TopicSpec } from './topics.ts';
@@ -17,6 +18,8 @@ export interface DesiredState {
   readonly children: readonly KubernetesObject[];
   readonly dns: CorednsSnippet | undefined;
   readonly topics: readonly TopicSpec[] | undefined;
+  /** The Secrets the children reference (the user's, and the generated key Secrets): checked, never applied. */
+  readonly secrets: readonly NeededSecret[];
 }
 
 /** Everything the platform should consist of: a pure function of the resource. */
@@ -38,6 +41,32 @@ export function desiredState(platform: GirokPlatform, clusterDomain: string): De
     view,
     children,
     dns: corednsSnippet(view, clusterDomain),
-    topics: platform.spec.events ? desiredTopics(view) : undefined,
+    topics: view.spec.events ? desiredTopics(view) : undefined,
+    secrets: neededSecrets(children),
   };
 }
+
+/**
+ * Every kind the builders can produce, found by building a platform with every option on (each
+ * network-policy flavour): what the reconciler prunes and the controller watches, never a list of
+ * its own.
+ */
+export const OWNED_KINDS: readonly { readonly apiVersion: string; readonly kind: string }[] = (() => {
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const flavor of ['kubernetes', 'cilium'] as const) {
+    const probe: GirokPlatform = {
+      metadata: { name: 'probe', namespace: 'probe' },
+      spec: {
+        environment: 'probe',
+        domain: 'probe.invalid',
+        version: '0.0.0',
+        imageRegistry: 'probe.invalid',
+        gateway: { enabled: true, tlsSecretName: 'probe' },
+        networkPolicy: { enabled: true, flavor },
+      },
+    };
+    for (const { apiVersion = '', kind = '' } of desiredState(probe, 'cluster.local').children)
+      kinds.set(`${apiVersion}/${kind}`, { apiVersion, kind });
+  }
+  return [...kinds.values()];
+})();

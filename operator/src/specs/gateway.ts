@@ -9,14 +9,6 @@ export interface GatewayApiObject extends KubernetesObject {
   spec: Record<string, unknown>;
 }
 
-/**
- * On once the spec names the TLS Secret its HTTPS listeners serve (without one no listener can
- * work), unless `enabled: false`; `enabled: true` without a Secret the CRD refuses.
- */
-const enabled = (view: PlatformView) => {
-  const gateway = view.platform.spec.gateway;
-  return gateway?.enabled ?? gateway?.tlsSecretName !== undefined;
-};
 const meta = (view: PlatformView, name: string) => ({
   name,
   namespace: view.namespace,
@@ -26,8 +18,8 @@ const meta = (view: PlatformView, name: string) => ({
 
 /** The HTTPS Gateway for the gRPC, REST and BFF hosts; undefined when the spec does not enable it. */
 export function platformGateway(view: PlatformView): GatewayApiObject | undefined {
-  if (!enabled(view)) return undefined;
-  const tls = view.platform.spec.gateway?.tlsSecretName ?? '';
+  if (!view.gatewayEnabled) return undefined;
+  const tls = view.spec.gateway.tlsSecretName ?? '';
   const listener = (name: string, hostname: string) => ({
     name,
     hostname,
@@ -41,7 +33,7 @@ export function platformGateway(view: PlatformView): GatewayApiObject | undefine
     kind: 'Gateway',
     metadata: meta(view, view.name),
     spec: {
-      gatewayClassName: view.platform.spec.gateway?.className ?? 'cilium',
+      gatewayClassName: view.spec.gateway.className,
       listeners: [
         listener('grpc', view.hosts.grpc),
         listener('api', view.hosts.api),
@@ -76,7 +68,7 @@ const parent = (view: PlatformView, sectionName: string) => ({
  * nothing else (the kit leaves the WORKLOADS RPCs out), so clients such as grpcurl work as is.
  */
 export function grpcRoute(view: PlatformView): GatewayApiObject | undefined {
-  if (!enabled(view)) return undefined;
+  if (!view.gatewayEnabled) return undefined;
   const rules: GrpcRouteRule[] = view.components.flatMap((c) => {
     const published = operationsOf(c).filter(isPublished);
     if (c.grpcPort === undefined || published.length === 0) return [];
@@ -131,7 +123,7 @@ export const pathMatch = (path: string): { type: 'Exact' | 'RegularExpression'; 
  * (a unit test keeps them so). `/metrics`, `/openapi.json` and `/health/*` are not routed.
  */
 export function apiRoute(view: PlatformView): GatewayApiObject | undefined {
-  if (!enabled(view)) return undefined;
+  if (!view.gatewayEnabled) return undefined;
   const rules = view.components.flatMap((c) => {
     const matches = operationsOf(c).flatMap((op) =>
       isPublished(op) && op.http ? [{ path: pathMatch(op.http.path), method: op.http.method }] : [],
@@ -155,7 +147,7 @@ export function apiRoute(view: PlatformView): GatewayApiObject | undefined {
 
 export function bffRoute(view: PlatformView): GatewayApiObject | undefined {
   const bff = view.components.find((c) => c.key === 'authBff');
-  if (!enabled(view) || !bff) return undefined;
+  if (!view.gatewayEnabled || !bff) return undefined;
   return {
     apiVersion: GATEWAY_API,
     kind: 'HTTPRoute',

@@ -85,7 +85,7 @@ function admissions(view: PlatformView, c: ResolvedComponent): Admission[] {
         http: [{ method: 'GET', path: pathRegex(JWKS_PATH, true) }],
       });
   }
-  const monitoring = view.platform.spec.networkPolicy?.monitoring;
+  const { monitoring } = view.spec.networkPolicy;
   if (monitoring) list.push({ from: { peer: monitoring }, port: METRICS_PORT });
   // An empty list of admitted calls admits none (Cilium would read it as no L7 filter at all).
   return list.filter((a) => a.http === undefined || a.http.length > 0);
@@ -99,7 +99,7 @@ const kubernetesPeers = (view: PlatformView, from: Admission['from']): V1Network
   if ('components' in from)
     return from.components.map((c) => ({ podSelector: { matchLabels: componentSelector(view, c) } }));
   if ('peer' in from) return [peer(from.peer)];
-  const gateway = view.platform.spec.networkPolicy?.gateway;
+  const { gateway } = view.spec.networkPolicy;
   // A plain NetworkPolicy cannot name Cilium's in-agent proxy: without a selector for the Gateway's
   // Pods, the published ports stay open to every source (the services still check every caller).
   return gateway ? [peer(gateway)] : undefined;
@@ -107,8 +107,8 @@ const kubernetesPeers = (view: PlatformView, from: Admission['from']): V1Network
 
 /** Kubernetes NetworkPolicies (any CNI, L4 only): empty unless enabled with this flavour. */
 export function kubernetesNetworkPolicies(view: PlatformView): V1NetworkPolicy[] {
-  const np = view.platform.spec.networkPolicy;
-  if (!np?.enabled || np.flavor === 'cilium') return [];
+  const np = view.spec.networkPolicy;
+  if (!np.enabled || np.flavor === 'cilium') return [];
   return [
     {
       apiVersion: 'networking.k8s.io/v1',
@@ -149,7 +149,7 @@ const ciliumPeer = (view: PlatformView, from: Admission['from']): Record<string,
   if ('components' in from)
     return { fromEndpoints: from.components.map((c) => ({ matchLabels: componentSelector(view, c) })) };
   if ('peer' in from) return { fromEndpoints: [endpoints(from.peer)] };
-  const gateway = view.platform.spec.networkPolicy?.gateway;
+  const { gateway } = view.spec.networkPolicy;
   // Cilium's own Gateway runs in the agent's Envoy, whose identity is the `ingress` entity.
   return gateway ? { fromEndpoints: [endpoints(gateway)] } : { fromEntities: ['ingress'] };
 };
@@ -159,8 +159,8 @@ const ciliumPeer = (view: PlatformView, from: Admission['from']): Record<string,
  * only the calls each peer may make (`POST /<service>/<Method>` for gRPC), as regular expressions.
  */
 export function ciliumNetworkPolicies(view: PlatformView): CiliumPolicy[] {
-  const np = view.platform.spec.networkPolicy;
-  if (!np?.enabled || np.flavor !== 'cilium') return [];
+  const np = view.spec.networkPolicy;
+  if (!np.enabled || np.flavor !== 'cilium') return [];
   return view.components.map((c) => ({
     apiVersion: 'cilium.io/v2',
     kind: 'CiliumNetworkPolicy',

@@ -1,13 +1,15 @@
 import type { V1OwnerReference } from '@kubernetes/client-node';
-import { API_VERSION, type ComponentSpec, type GirokPlatform, KIND } from '../api/platform.ts';
-import { type Component, components, DEFAULT_REPLICAS } from './catalogue.ts';
+import { platformSpecSchema, secretKeyRefSchema } from '../api/crd.ts';
+import { type FromSchema, withDefaults } from '../api/from-schema.ts';
+import { API_VERSION, type GirokPlatform, KIND } from '../api/platform.ts';
+import { type Component, components } from './catalogue.ts';
 
 export const MANAGED_BY = 'girok-operator';
 export const INSTANCE_LABEL = 'platform.girok.dev/instance';
-/** The API server's default `--service-account-issuer`. */
-export const DEFAULT_WORKLOAD_ISSUER = 'https://kubernetes.default.svc.cluster.local';
-
-export const DEFAULT_SASL_MECHANISM = 'scram-sha-512';
+/** The spec with every default of the CRD schema applied, as the API server applies them. */
+export type ResolvedSpec = FromSchema<typeof platformSpecSchema, true>;
+/** One component's settings with their defaults; every component but the BFF names a database. */
+type ResolvedComponentSpec = ResolvedSpec['services']['identity'];
 
 /** A component with the spec's settings and the defaults resolved. */
 export interface ResolvedComponent extends Component {
@@ -15,7 +17,8 @@ export interface ResolvedComponent extends Component {
   /** `<platform>-<workload>`: the workload name the callee reads from the token is the contract's. */
   readonly serviceAccountName: string;
   readonly replicas: number;
-  readonly spec: ComponentSpec;
+  readonly spec: ResolvedComponentSpec;
+  /** `<registry>/<image>:<version>`, with `@<digest>` when spec.imageDigests pins it (ADR 0017). */
   readonly image: string;
   readonly databaseSecret?: { name: string; key: string };
   /** `<platform>-<component>-keys`: the key rings and peppers the operator generates (secrets.ts). */
@@ -27,7 +30,12 @@ export interface ResolvedComponent extends Component {
   readonly host: string;
 }
 
-/** The spec with every default applied: what the builders read. Pure. */
+/**
+ * The spec with every default applied: what the builders read, and all they read. The schema's
+ * `default`s are applied here once (the API server applies the same, so a stored object and a
+ * fixture resolve alike); what depends on other fields (names, hosts, the gateway switch, the
+ * Valkey Secret, the topic prefix, the BFF's origins) is computed here too. Pure.
+ */
 export interface PlatformView {
   readonly name: string;
   readonly namespace: string;
@@ -42,29 +50,29 @@ export interface PlatformView {
   readonly zone: string;
   /** The service-account token issuer the components verify each other's tokens against. */
   readonly workloadIssuer: string;
+  /** spec.gateway.enabled, or, unset, whether spec.gateway.tlsSecretName is (ADR 0016). */
+  readonly gatewayEnabled: boolean;
   /** Secret with the Valkey URL the replicas of identity and auth-bff share. */
   readonly valkeySecret: { readonly name: string; readonly key: string };
   /** Before every topic and consumer group of this platform: `<prefix>.`, or "" when the spec says so. */
   readonly topicPrefix: string;
-  readonly kafkaSasl?: { readonly secretName: string; readonly mechanism: string };
-  readonly bff: {
-    readonly allowedOrigins: readonly string[];
-    readonly graphqlExplorer: boolean;
-    readonly signUpRateLimit?: { readonly perIp?: number; readonly windowMs?: number };
-  };
-  /** Key Secrets get an owner reference (go with the platform) only when the spec asks. */
-  readonly keysDeleteWithPlatform: boolean;
-  readonly platform: GirokPlatform;
+  /** Origins whose WebSockets the BFF accepts: spec.bff.allowedOrigins, or its public host. */
+  readonly bffAllowedOrigins: readonly string[];
+  readonly spec: ResolvedSpec;
 }
 
 export function viewOf(platform: GirokPlatform): PlatformView {
   const name = platform.metadata?.name ?? '';
   const namespace = platform.metadata?.namespace ?? '';
-  const { environment: env, domain, version, imageRegistry } = platform.spec;
+  const spec = withDefaults(platformSpecSchema, platform.spec);
+  const { environment: env, domain, version, imageRegistry } = spec;
   const registry = imageRegistry.replace(/\/+$/, '');
-  const events = platform.spec.events;
-  const prefix = events?.topicPrefix ?? name;
-  const bffHost = platform.spec.gateway?.hosts?.bff ?? `bff-${env}.${domain}`;
+  const prefix = spec.events?.topicPrefix ?? name;
+  const hosts = {
+    api: spec.gateway.hosts?.api ?? `api-${env}.${domain}`,
+    bff: spec.gateway.hosts?.bff ?? `bff-${env}.${domain}`,
+    grpc: spec.gateway.hosts?.grpc ?? `grpc-${env}.${domain}`,
+  };
   const tag = version;
   return {
     name,
@@ -82,57 +90,35 @@ export function viewOf(platform: GirokPlatform): PlatformView {
       blockOwnerDeletion: true,
     },
     components: components.map((c) => {
-      const spec = platform.spec.services?.[c.key] ?? {};
-      // A pinned digest is what runs (ADR 0017); the version tag names the release otherwise.
-      const digest = platform.spec.imageDigests?.[c.key];
+      const settings: ResolvedComponentSpec = spec.services[c.key];
+      const digest = spec.imageDigests?.[c.key];
       return {
         ...c,
         objectName: `${name}-${c.name}`,
         serviceAccountName: `${serviceAccountPrefix(name)}${c.workload}`,
-        replicas: spec.replicas ?? DEFAULT_REPLICAS,
-        spec,
+        replicas: settings.replicas,
+        spec: settings,
         // Tag and digest both: the digest is what runs, the tag keeps a version change a rollout.
         image: `${registry}/${c.image}:${tag}${digest ? `@${digest}` : ''}`,
         keysSecretName: `${name}-${c.name}-keys`,
         // Without the CoreDNS snippet the zone's names resolve nowhere: the Service's name then.
-        host: platform.spec.dns?.enabled === false ? `${name}-${c.name}` : `${c.name}.svc-${env}.${domain}`,
+        host: spec.dns.enabled ? `${c.name}.svc-${env}.${domain}` : `${name}-${c.name}`,
         ...(c.databaseEnv
           ? {
-              databaseSecret: {
-                name: spec.database?.name ?? `${name}-${c.name}-database`,
-                key: spec.database?.key ?? 'url',
-              },
+              databaseSecret:
+                settings.database ?? withDefaults(secretKeyRefSchema, { name: `${name}-${c.name}-database` }),
             }
           : {}),
       };
     }),
-    hosts: {
-      api: platform.spec.gateway?.hosts?.api ?? `api-${env}.${domain}`,
-      bff: bffHost,
-      grpc: platform.spec.gateway?.hosts?.grpc ?? `grpc-${env}.${domain}`,
-    },
+    hosts,
     zone: `svc-${env}.${domain}`,
-    workloadIssuer: platform.spec.workloadIdentity?.issuer ?? DEFAULT_WORKLOAD_ISSUER,
-    valkeySecret: {
-      name: platform.spec.valkey?.name ?? `${name}-valkey`,
-      key: platform.spec.valkey?.key ?? 'url',
-    },
+    workloadIssuer: spec.workloadIdentity.issuer,
+    gatewayEnabled: spec.gateway.enabled ?? spec.gateway.tlsSecretName !== undefined,
+    valkeySecret: spec.valkey ?? withDefaults(secretKeyRefSchema, { name: `${name}-valkey` }),
     topicPrefix: prefix === '' ? '' : `${prefix}.`,
-    ...(events?.authSecretName
-      ? {
-          kafkaSasl: {
-            secretName: events.authSecretName,
-            mechanism: events.saslMechanism ?? DEFAULT_SASL_MECHANISM,
-          },
-        }
-      : {}),
-    bff: {
-      allowedOrigins: platform.spec.bff?.allowedOrigins ?? [`https://${bffHost}`],
-      graphqlExplorer: platform.spec.bff?.graphqlExplorer ?? false,
-      ...(platform.spec.bff?.signUpRateLimit ? { signUpRateLimit: platform.spec.bff.signUpRateLimit } : {}),
-    },
-    keysDeleteWithPlatform: platform.spec.keys?.deleteWithPlatform ?? false,
-    platform,
+    bffAllowedOrigins: spec.bff.allowedOrigins ?? [`https://${hosts.bff}`],
+    spec,
   };
 }
 

@@ -11,12 +11,13 @@ import { components } from './catalogue.ts';
 import { componentConfigMap } from './configmap.ts';
 import { corednsSnippet, publicHostRules } from './coredns.ts';
 import { componentDeployment } from './deployment.ts';
-import { desiredState } from './desired.ts';
+import { desiredState, OWNED_KINDS } from './desired.ts';
 import { platformFixture } from './fixtures.ts';
 import { apiRoute, grpcRoute, pathMatch, pathRegex, platformGateway } from './gateway.ts';
 import { ciliumNetworkPolicies, kubernetesNetworkPolicies } from './network-policy.ts';
 import { componentPdb } from './pdb.ts';
 import { type PlatformView, viewOf } from './platform-view.ts';
+import { neededSecrets } from './secrets.ts';
 import { componentService } from './service.ts';
 import { componentServiceAccount } from './service-account.ts';
 import { desiredTopics } from './topics.ts';
@@ -64,6 +65,82 @@ const component = (view: PlatformView, key: string) => {
   if (!c) throw new Error(`no component ${key}`);
   return c;
 };
+
+describe('platform view', () => {
+  it('resolves every default the CRD schema declares, so builders never default a field themselves', () => {
+    const view = viewOf(platformFixture());
+    expect(view.spec.gateway).toEqual({ className: 'cilium', trustedProxies: [] });
+    expect(view.gatewayEnabled).toBe(false);
+    expect(view.spec.dns).toEqual({
+      enabled: true,
+      corednsNamespace: 'kube-system',
+      corednsConfigMap: 'coredns-custom',
+    });
+    expect(view.spec.networkPolicy).toEqual({ enabled: false, flavor: 'kubernetes' });
+    expect(view.workloadIssuer).toBe('https://kubernetes.default.svc.cluster.local');
+    expect(view.spec.events).toBeUndefined();
+    expect(view.spec.keys).toEqual({ deleteWithPlatform: false });
+    expect(view.spec.bff).toEqual({
+      graphqlExplorer: false,
+      signUpRateLimit: { perIp: 10, windowMs: 600000 },
+    });
+    expect(view.bffAllowedOrigins).toEqual(['https://bff-dev.girok.dev']);
+    expect(view.valkeySecret).toEqual({ name: 'girok-valkey', key: 'url' });
+    expect(view.topicPrefix).toBe('girok.');
+    const identity = component(view, 'identity');
+    expect(identity.keysSecretName).toBe('girok-identity-keys');
+    expect(identity.host).toBe('identity.svc-dev.girok.dev');
+    expect(identity.spec).toEqual({
+      replicas: 2,
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    });
+    expect(identity.databaseSecret).toEqual({ name: 'girok-identity-database', key: 'url' });
+    expect(view.hosts).toEqual({
+      api: 'api-dev.girok.dev',
+      bff: 'bff-dev.girok.dev',
+      grpc: 'grpc-dev.girok.dev',
+    });
+  });
+
+  it('keeps what the spec gives over the defaults', () => {
+    const view = viewOf(
+      platformFixture({
+        services: { audit: { replicas: 0, database: { name: 'ch' } } },
+        dns: { enabled: false },
+        events: { brokers: ['k:9092'], topicPrefix: '' },
+        gateway: { tlsSecretName: 'tls', enabled: false },
+        valkey: { name: 'cache' },
+        bff: { allowedOrigins: ['https://app.example'], signUpRateLimit: { perIp: 3 } },
+      }),
+    );
+    expect(component(view, 'audit').replicas).toBe(0);
+    expect(component(view, 'audit').databaseSecret).toEqual({ name: 'ch', key: 'url' });
+    expect(view.spec.dns.enabled).toBe(false);
+    expect(component(view, 'audit').host).toBe('girok-audit');
+    expect(view.spec.events).toEqual({
+      brokers: ['k:9092'],
+      saslMechanism: 'scram-sha-512',
+      topicPrefix: '',
+      topics: [],
+      deleteTopicsOnDelete: false,
+    });
+    expect(view.topicPrefix).toBe('');
+    expect(view.gatewayEnabled).toBe(false);
+    expect(view.valkeySecret).toEqual({ name: 'cache', key: 'url' });
+    expect(view.bffAllowedOrigins).toEqual(['https://app.example']);
+    expect(view.spec.bff.signUpRateLimit).toEqual({ perIp: 3, windowMs: 600000 });
+  });
+
+  it('turns the gateway on once its TLS Secret is named, unless enabled is false', () => {
+    expect(viewOf(platformFixture({ gateway: { tlsSecretName: 'tls' } })).gatewayEnabled).toBe(true);
+    expect(viewOf(platformFixture({ gateway: { enabled: true, tlsSecretName: 'tls' } })).gatewayEnabled).toBe(
+      true,
+    );
+    expect(
+      viewOf(platformFixture({ gateway: { enabled: false, tlsSecretName: 'tls' } })).gatewayEnabled,
+    ).toBe(false);
+  });
+});
 
 describe('Deployment', () => {
   it('runs registry/image:version with 2 replicas by default and the spec’s count when given', () => {
@@ -232,6 +309,8 @@ describe('ConfigMap', () => {
       AUTH_JWKS_URL: 'http://auth.svc-dev.girok.dev:3001/.well-known/jwks.json',
       BFF_ALLOWED_ORIGINS: 'https://bff-dev.girok.dev',
       BFF_GRAPHQL_EXPLORER: 'false',
+      BFF_SIGNUP_RATE_LIMIT_PER_IP: '10',
+      BFF_SIGNUP_RATE_LIMIT_WINDOW_MS: '600000',
       WORKLOAD_TOKEN_FILE: '/var/run/secrets/girok/token',
       WORKLOAD_AUDIENCE: 'girok',
       WORKLOAD_ISSUER: 'https://kubernetes.default.svc.cluster.local',
@@ -617,6 +696,78 @@ describe('desired state', () => {
         },
       ]);
     }
+  });
+
+  it('owns (so prunes and watches) every kind a builder can produce', () => {
+    expect(OWNED_KINDS.map((k) => `${k.apiVersion} ${k.kind}`).sort()).toEqual([
+      'apps/v1 Deployment',
+      'cilium.io/v2 CiliumNetworkPolicy',
+      'gateway.networking.k8s.io/v1 GRPCRoute',
+      'gateway.networking.k8s.io/v1 Gateway',
+      'gateway.networking.k8s.io/v1 HTTPRoute',
+      'networking.k8s.io/v1 NetworkPolicy',
+      'policy/v1 PodDisruptionBudget',
+      'v1 ConfigMap',
+      'v1 Service',
+      'v1 ServiceAccount',
+    ]);
+  });
+
+  it('checks every Secret the children read: key Secrets, databases, Valkey, the brokers’ SASL login and the Gateway’s certificate', () => {
+    const { secrets } = desiredState(
+      platformFixture({
+        services: { audit: { database: { name: 'audit-clickhouse', key: 'uri' } } },
+        events: { brokers: ['k:9092'], authSecretName: 'kafka-user' },
+        gateway: { tlsSecretName: 'girok-tls' },
+      }),
+      'cluster.local',
+    );
+    expect(secrets).toEqual([
+      { name: 'girok-identity-keys', keys: ['backup-code-pepper', 'key-ring'], neededBy: ['identity'] },
+      { name: 'girok-identity-database', keys: ['url'], neededBy: ['identity'] },
+      { name: 'girok-valkey', keys: ['url'], neededBy: ['auth-bff', 'identity'] },
+      {
+        name: 'kafka-user',
+        keys: ['password', 'username'],
+        neededBy: ['audit', 'auth', 'auth-bff', 'identity', 'legal'],
+      },
+      { name: 'girok-auth-keys', keys: ['key-ring'], neededBy: ['auth'] },
+      { name: 'girok-auth-database', keys: ['url'], neededBy: ['auth'] },
+      { name: 'girok-legal-keys', keys: ['erasure-pepper'], neededBy: ['legal'] },
+      { name: 'girok-legal-database', keys: ['url'], neededBy: ['legal'] },
+      { name: 'girok-auth-bff-keys', keys: ['key-ring'], neededBy: ['auth-bff'] },
+      { name: 'audit-clickhouse', keys: ['uri'], neededBy: ['audit'] },
+      { name: 'girok-tls', keys: [], neededBy: ['the Gateway'] },
+    ]);
+  });
+
+  it('leaves out optional Secret references', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x', labels: { 'app.kubernetes.io/name': 'x' } },
+      spec: {
+        selector: {},
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'x',
+                env: [
+                  { name: 'A', valueFrom: { secretKeyRef: { name: 'maybe', key: 'k', optional: true } } },
+                ],
+                envFrom: [{ secretRef: { name: 'all' } }],
+              },
+            ],
+            volumes: [{ name: 'v', secret: { secretName: 'files' } }],
+          },
+        },
+      },
+    };
+    expect(neededSecrets([deployment])).toEqual([
+      { name: 'all', keys: [], neededBy: ['x'] },
+      { name: 'files', keys: [], neededBy: ['x'] },
+    ]);
   });
 
   it('has no topics without an events section', () => {

@@ -30,7 +30,7 @@ const topicCatalogue: readonly TopicOverride[] = [
  * (KAFKA_TOPIC_PREFIX).
  */
 export function desiredTopics(view: PlatformView): TopicSpec[] {
-  const overrides = view.platform.spec.events?.topics ?? [];
+  const overrides = view.spec.events?.topics ?? [];
   const merged = new Map(topicCatalogue.map((t) => [t.name, t]));
   for (const o of overrides) merged.set(o.name, { ...merged.get(o.name), ...o });
   return [...merged.values()].map((t) => ({
