@@ -207,7 +207,7 @@ describe('kubectl apply ends in a working platform on a real node', () => {
     );
     for (const d of list) expect(rolledOut(d)).toBe(true);
     const pods = (await kubectlJson<{ items: PodObject[] }>('-n', NS, 'get', 'pods')).items;
-    expect(pods.length).toBe(6); // two BFF replicas
+    expect(pods.length).toBe(5);
     for (const pod of pods) {
       expect(isReady(pod)).toBe(true);
       expect(pod.spec.nodeName).toBe(infraEnv('NODE_NAME'));
@@ -415,7 +415,7 @@ describe('kubectl apply ends in a working platform on a real node', () => {
         const pods = (await kubectlJson<{ items: PodObject[] }>('-n', NS, 'get', 'pods')).items.filter(
           (p) => !p.metadata.name.startsWith('svc-name-check'),
         );
-        return pods.length === 6 && pods.every((p) => isReady(p) && !p.metadata.deletionTimestamp)
+        return pods.length === 5 && pods.every((p) => isReady(p) && !p.metadata.deletionTimestamp)
           ? true
           : undefined;
       },
