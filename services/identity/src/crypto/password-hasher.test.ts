@@ -94,23 +94,12 @@ describe('PasswordHasher', () => {
     await expect(hasher.verify(REFERENCE.lanes.phc, decomposed)).resolves.toBe(true);
   });
 
-  it('verifyDummy is always false and costs about as much as a real verify', async () => {
+  it('verifyDummy is always false', async () => {
+    // That it costs what a real verify costs is measured where it matters, at the service: the
+    // paired timing suites of identity's integration tests (unknown account vs wrong password).
     const costly = new PasswordHasher({ ...CHEAP, memoryKiB: 8192, passes: 2 });
-    const phc = await costly.hash('secret');
     await expect(costly.verifyDummy('secret')).resolves.toBe(false);
-    const median = async (fn: () => Promise<unknown>) => {
-      const times: number[] = [];
-      for (let i = 0; i < 5; i += 1) {
-        const start = performance.now();
-        await fn();
-        times.push(performance.now() - start);
-      }
-      return times.sort((a, b) => a - b)[2] as number;
-    };
-    const real = await median(() => costly.verify(phc, 'wrong'));
-    const dummy = await median(() => costly.verifyDummy('wrong'));
-    expect(dummy / real).toBeGreaterThan(0.5);
-    expect(dummy / real).toBeLessThan(2);
+    await expect(costly.verifyDummy('')).resolves.toBe(false);
   });
 
   it('rejects malformed stored hashes with PASSWORD_HASH_MALFORMED, never a crash or a raw error', async () => {
